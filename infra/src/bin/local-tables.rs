@@ -1,0 +1,34 @@
+//! `local-tables create|delete`: creates (or deletes) the template's tables on the endpoint in
+//! `DYNAMODB_ENDPOINT` under `TABLE_PREFIX`. Used by `make dev`.
+
+use anyhow::{Context, bail};
+use shared::config::Config;
+use shared::store::Store;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let action = std::env::args().nth(1).unwrap_or_default();
+    let config = Config::from_env()?;
+    let template =
+        std::fs::read_to_string(infra::template_path()).context("reading template.yaml")?;
+    let definitions = infra::tables::table_definitions(&template)?;
+    let store = Store::connect(&config).await;
+    match action.as_str() {
+        "create" => {
+            let report =
+                infra::tables::create_tables(store.client(), store.tables(), &definitions).await?;
+            eprintln!(
+                "tables: {} created, {} already there (prefix {:?})",
+                report.created.len(),
+                report.existing.len(),
+                config.table_prefix
+            );
+        }
+        "delete" => {
+            infra::tables::delete_tables(store.client(), store.tables(), &definitions).await?;
+            eprintln!("tables with prefix {:?} deleted", config.table_prefix);
+        }
+        _ => bail!("usage: local-tables create|delete"),
+    }
+    Ok(())
+}

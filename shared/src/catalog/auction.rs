@@ -1,0 +1,118 @@
+//! Auction events as stored, with their per-auction settings.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{AuctionId, Currency, Money, Timestamp, UserId};
+use crate::store::{Collection, Record};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EventType {
+    Public,
+    Private,
+}
+
+/// The phases of `domain-rules.md`, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AuctionStatus {
+    Setup,
+    Ready,
+    Open,
+    Pending,
+    Complete,
+    Closed,
+}
+
+/// One rung of the increment ladder: from `from` on, bids rise by `increment`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IncrementStep {
+    pub from: Money,
+    pub increment: Money,
+}
+
+/// The default ladder (after Artsy's, extended downwards for small artists).
+pub fn default_increments() -> Vec<IncrementStep> {
+    const LADDER: [(i64, i64); 12] = [
+        (0, 1),
+        (20, 2),
+        (100, 5),
+        (250, 10),
+        (500, 25),
+        (1_000, 50),
+        (2_000, 100),
+        (5_000, 250),
+        (10_000, 500),
+        (20_000, 1_000),
+        (50_000, 2_500),
+        (100_000, 5_000),
+    ];
+    LADDER
+        .iter()
+        .map(|&(from, increment)| IncrementStep {
+            from: Money::from_decimal(Decimal::from(from)).unwrap_or(Money::ZERO),
+            increment: Money::from_decimal(Decimal::from(increment)).unwrap_or(Money::ZERO),
+        })
+        .collect()
+}
+
+/// Per-auction rules with the defaults of `domain-rules.md`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuctionSettings {
+    pub soft_close_window_sec: u32,
+    pub soft_close_extension_sec: u32,
+    pub stagger_sec: u32,
+    pub payment_window_sec: u32,
+    #[schema(value_type = String, example = "0")]
+    pub buyer_premium_percent: Decimal,
+    pub increments: Vec<IncrementStep>,
+}
+
+impl Default for AuctionSettings {
+    fn default() -> Self {
+        Self {
+            soft_close_window_sec: 120,
+            soft_close_extension_sec: 120,
+            stagger_sec: 60,
+            payment_window_sec: 7_200,
+            buyer_premium_percent: Decimal::ZERO,
+            increments: default_increments(),
+        }
+    }
+}
+
+/// An auction event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuctionRecord {
+    pub id: AuctionId,
+    pub owner_id: UserId,
+    pub name: String,
+    pub event_type: EventType,
+    pub description: Option<String>,
+    pub thumbnail: Option<String>,
+    pub status: AuctionStatus,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    /// IANA time zone the auction is shown in.
+    pub time_zone: String,
+    pub currency: Currency,
+    pub payment_url: Option<String>,
+    pub settings: AuctionSettings,
+    pub visits: u64,
+    pub item_count: u32,
+    /// Private auctions only: the code bidders join with (owner, managers and staff see it).
+    pub auction_code: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: u64,
+}
+
+impl Record for AuctionRecord {
+    const COLLECTION: Collection = Collection::Auctions;
+    fn key_value(&self) -> String {
+        self.id.to_string()
+    }
+}

@@ -1,0 +1,75 @@
+//! Auction codes: what bidders type to join a private auction. Unique across the
+//! deployment through `auction_code_index`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::AuctionId;
+use crate::store::{Collection, Record};
+
+/// Letters and digits without look-alikes (no 0/O, 1/I/L), so codes survive being read aloud.
+const ALPHABET: &[u8; 31] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+const LENGTH: usize = 8;
+
+/// An 8-character auction code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AuctionCode(String);
+
+impl AuctionCode {
+    /// A fresh random code (about 40 bits).
+    pub fn generate() -> Self {
+        let bytes = uuid::Uuid::new_v4().into_bytes();
+        let code = bytes[..LENGTH]
+            .iter()
+            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+            .collect();
+        Self(code)
+    }
+
+    /// Normalises what a person typed: case and surrounding spaces do not matter.
+    pub fn parse(text: &str) -> Option<Self> {
+        let code = text.trim().to_ascii_uppercase();
+        (code.len() == LENGTH && code.bytes().all(|b| ALPHABET.contains(&b))).then_some(Self(code))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Claims a code for one auction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuctionCodeRecord {
+    pub auction_code: AuctionCode,
+    pub auction_id: AuctionId,
+}
+
+impl Record for AuctionCodeRecord {
+    const COLLECTION: Collection = Collection::AuctionCodeIndex;
+    fn key_value(&self) -> String {
+        self.auction_code.0.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_codes_parse_back() {
+        for _ in 0..100 {
+            let code = AuctionCode::generate();
+            assert_eq!(
+                AuctionCode::parse(&code.as_str().to_lowercase()),
+                Some(code)
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_look_alikes_and_wrong_lengths() {
+        assert_eq!(AuctionCode::parse("ABCD0EFG"), None);
+        assert_eq!(AuctionCode::parse("ABC"), None);
+    }
+}

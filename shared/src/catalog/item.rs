@@ -1,0 +1,63 @@
+//! Items (artworks) as stored.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{AuctionId, ItemId, Money, Timestamp, UserId};
+use crate::store::number::{money, money_option};
+use crate::store::{Collection, Record};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemType {
+    Silent,
+    Live,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemStatus {
+    Upcoming,
+    Open,
+    Closed,
+    Sold,
+    Unsold,
+}
+
+/// An artwork offered in an auction. Prices are Numbers so conditions compare them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemRecord {
+    pub id: ItemId,
+    pub auction_id: AuctionId,
+    pub owner_id: UserId,
+    /// Position in the auction (0-based), which also staggers its close.
+    pub lot_number: u32,
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub item_type: ItemType,
+    #[serde(with = "money")]
+    pub starting_price: Money,
+    /// Private to the owner, managers and staff.
+    #[serde(with = "money_option", default)]
+    pub reserve_price: Option<Money>,
+    #[serde(with = "money_option", default)]
+    pub buy_now_price: Option<Money>,
+    pub primary_photo: Option<String>,
+    #[serde(default)]
+    pub gallery: Vec<String>,
+    pub views: u64,
+    pub status: ItemStatus,
+    /// Effective close: the auction's end plus the stagger, moved by soft-close extensions.
+    pub ends_at: Timestamp,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: u64,
+}
+
+impl Record for ItemRecord {
+    const COLLECTION: Collection = Collection::Items;
+    fn key_value(&self) -> String {
+        self.id.to_string()
+    }
+}

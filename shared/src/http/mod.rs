@@ -1,0 +1,10 @@
+//! HTTP helpers every route uses: one error type answered as RFC 9457 problem+json,
+//! JSON responses and body parsing, and the Lambda run loop.
+
+mod problem;
+mod request;
+mod response;
+
+pub use problem::{ApiError, FieldError, Problem};
+pub use request::parse_json_body;
+pub use response::{json, no_content, serve};

@@ -1,0 +1,253 @@
+//! The one HTTP error type. Expected failures are variants with a stable upper-snake `code`;
+//! everything else is `Unexpected`, logged with its cause chain and answered generically.
+
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::store::StoreError;
+use crate::telemetry::error_chain;
+
+/// One invalid field of a request, for `422 VALIDATION_FAILED`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every way a request can fail, as the API contract names them.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("malformed request: {0}")]
+    MalformedRequest(String),
+    #[error("unauthenticated")]
+    Unauthenticated,
+    #[error("forbidden ({code}): {detail}")]
+    Forbidden { code: &'static str, detail: String },
+    #[error("not found")]
+    NotFound,
+    #[error("conflict ({code}): {detail}")]
+    Conflict {
+        code: &'static str,
+        detail: String,
+        extensions: Map<String, Value>,
+    },
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("too many requests ({code})")]
+    TooManyRequests {
+        code: &'static str,
+        detail: String,
+        retry_after_secs: u64,
+    },
+    #[error("service unavailable, retry in {retry_after_secs}s")]
+    Unavailable { retry_after_secs: u64 },
+    #[error("unexpected error")]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A `422` for a single field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// A `409` with a stable code and no extensions.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+            extensions: Map::new(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MalformedRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem document clients see: never an internal message.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let (code, detail) = match self {
+            Self::MalformedRequest(detail) => ("MALFORMED_REQUEST", detail.clone()),
+            Self::Unauthenticated => (
+                "UNAUTHENTICATED",
+                "A valid access token is required.".to_string(),
+            ),
+            Self::Forbidden { code, detail } => (*code, detail.clone()),
+            Self::NotFound => ("NOT_FOUND", "No such resource.".to_string()),
+            Self::Conflict { code, detail, .. } => (*code, detail.clone()),
+            Self::Validation(_) => (
+                "VALIDATION_FAILED",
+                "The request has invalid fields.".to_string(),
+            ),
+            Self::TooManyRequests { code, detail, .. } => (*code, detail.clone()),
+            Self::Unavailable { .. } => (
+                "SERVICE_UNAVAILABLE",
+                "The service is busy; retry after the given delay.".to_string(),
+            ),
+            Self::Unexpected(_) => (
+                "INTERNAL_ERROR",
+                "Something went wrong on our side.".to_string(),
+            ),
+        };
+        let mut extensions = match self {
+            Self::Conflict { extensions, .. } => extensions.clone(),
+            _ => Map::new(),
+        };
+        if let Self::Validation(errors) = self {
+            extensions.insert("errors".into(), serde_json::json!(errors));
+        }
+        Problem {
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_string(),
+            extensions,
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests {
+                retry_after_secs, ..
+            }
+            | Self::Unavailable { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    /// Logs the failure (server faults with their cause chain) and renders it.
+    pub fn into_response(self) -> Response<Body> {
+        let problem = self.problem();
+        match &self {
+            Self::Unexpected(cause) => {
+                tracing::error!(code = %problem.code, error.chain = %format!("{cause:#}"), "request failed");
+            }
+            Self::Unavailable { .. } => {
+                tracing::warn!(code = %problem.code, error = %error_chain(&self), "store busy");
+            }
+            _ => tracing::info!(status = problem.status, code = %problem.code, "request refused"),
+        }
+        let mut builder = Response::builder()
+            .status(self.status())
+            .header(header::CONTENT_TYPE, "application/problem+json");
+        if let Some(seconds) = self.retry_after() {
+            builder = builder.header(header::RETRY_AFTER, seconds);
+        }
+        let body = serde_json::to_string(&problem).unwrap_or_else(|_| {
+            r#"{"status":500,"title":"Internal Server Error","code":"INTERNAL_ERROR"}"#.into()
+        });
+        builder
+            .body(Body::Text(body))
+            .unwrap_or_else(|_| Response::new(Body::Empty))
+    }
+}
+
+/// A failed store call: throttling is the client's to retry; anything else is ours.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Throttled(_) => Self::Unavailable {
+                retry_after_secs: 1,
+            },
+            StoreError::InvalidCursor => {
+                Self::invalid("cursor", "is not a cursor this list issued")
+            }
+            other => Self::Unexpected(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// RFC 9457 problem details, with the contract's `code` and any extensions flattened in.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, upper-snake machine-readable code (`BID_TOO_LOW`).
+    pub code: String,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extensions: Map<String, Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_json(response: &Response<Body>) -> Value {
+        match response.body() {
+            Body::Text(text) => serde_json::from_str(text).unwrap(),
+            other => panic!("unexpected body {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unexpected_errors_hide_their_cause() {
+        let error = ApiError::Unexpected(anyhow::anyhow!("table dev-users is on fire"));
+        let response = error.into_response();
+        assert_eq!(response.status(), 500);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = body_json(&response);
+        assert_eq!(body["code"], "INTERNAL_ERROR");
+        assert!(!body.to_string().contains("on fire"));
+    }
+
+    #[test]
+    fn validation_errors_list_fields() {
+        let response = ApiError::invalid("amount", "must be greater than 0").into_response();
+        assert_eq!(response.status(), 422);
+        let body = body_json(&response);
+        assert_eq!(body["code"], "VALIDATION_FAILED");
+        assert_eq!(body["errors"][0]["field"], "amount");
+    }
+
+    #[test]
+    fn conflicts_carry_their_extensions() {
+        let mut extensions = Map::new();
+        extensions.insert("minimumBid".into(), Value::String("105.00".into()));
+        let error = ApiError::Conflict {
+            code: "BID_TOO_LOW",
+            detail: "The bid is below the minimum.".into(),
+            extensions,
+        };
+        let body = body_json(&error.into_response());
+        assert_eq!(body["status"], 409);
+        assert_eq!(body["code"], "BID_TOO_LOW");
+        assert_eq!(body["minimumBid"], "105.00");
+    }
+
+    #[test]
+    fn busy_answers_say_when_to_retry() {
+        let response = ApiError::Unavailable {
+            retry_after_secs: 2,
+        }
+        .into_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+    }
+}

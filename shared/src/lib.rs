@@ -1,0 +1,10 @@
+//! The library every function uses: pure domain rules, the DynamoDB store, HTTP helpers,
+//! configuration and telemetry. Nothing here knows whether it runs on Lambda or locally.
+
+pub mod catalog;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod identity;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,276 @@
+//! The DynamoDB store for the flat collections: typed records, conditional writes and
+//! transactions whose failures come back typed, and opaque pagination cursors.
+//! There is no Scan here: every list is a Query on a key or an index.
+
+mod collection;
+mod cursor;
+mod error;
+pub mod number;
+mod query;
+mod record;
+mod transaction;
+mod update;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::BehaviorVersion;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+
+pub use collection::{Collection, Tables};
+pub use error::{ConditionFailed, StoreError};
+pub use query::{Page, Query};
+pub use record::{Item, Record, Versioned, from_item, key_of, to_item};
+pub use transaction::{MAX_WRITES, Transaction};
+pub use update::{Condition, Update, n, s};
+
+use crate::config::Config;
+use error::classify;
+use transaction::NonEmpty;
+
+/// How fresh a read must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// May miss writes of the last moment; half the cost.
+    Eventual,
+    /// Sees every write acknowledged before it.
+    Strong,
+}
+
+/// The platform's data, one table per collection.
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    tables: Tables,
+}
+
+impl Store {
+    /// Builds the client once per cold start, pointed at a local endpoint when configured.
+    pub async fn connect(config: &Config) -> Self {
+        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
+        if let Some(endpoint) = &config.dynamodb_endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        Self::new(
+            Client::from_conf(builder.build()),
+            Tables::new(config.table_prefix.clone()),
+        )
+    }
+
+    pub fn new(client: Client, tables: Tables) -> Self {
+        Self { client, tables }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    /// Proves the store answers: one cheap read of a key that never exists.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let collection = Collection::Auctions;
+        self.client
+            .get_item()
+            .table_name(self.tables.name(collection))
+            .set_key(Some(key_of(collection, "health-probe")))
+            .projection_expression("#key")
+            .expression_attribute_names("#key", collection.key_attribute())
+            .send()
+            .await
+            .map_err(|e| classify("GetItem", e))?;
+        Ok(())
+    }
+
+    /// The record of `R`'s collection with key `key`, if any.
+    pub async fn get<R: Record>(&self, key: &str, read: Read) -> Result<Option<R>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(self.tables.name(R::COLLECTION))
+            .set_key(Some(key_of(R::COLLECTION, key)))
+            .consistent_read(read == Read::Strong)
+            .send()
+            .await
+            .map_err(|e| classify("GetItem", e))?;
+        output.item.map(from_item).transpose()
+    }
+
+    /// Creates `record`; `ConditionFailed` (with the existing record) if its key is taken.
+    pub async fn create<R: Record>(&self, record: &R) -> Result<(), StoreError> {
+        self.put(record, Some(Condition::not_exists(R::COLLECTION)))
+            .await
+    }
+
+    /// Replaces `record` if the stored version is `expected_version`; otherwise
+    /// `ConditionFailed` carrying the record as it is now.
+    pub async fn replace_if_version<R: Versioned>(
+        &self,
+        record: &R,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let condition = Condition::version_is(R::VERSION_ATTRIBUTE, expected_version);
+        self.put(record, Some(condition)).await
+    }
+
+    /// Writes `record`, only if `condition` holds when one is given.
+    pub async fn put<R: Record>(
+        &self,
+        record: &R,
+        condition: Option<Condition>,
+    ) -> Result<(), StoreError> {
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(self.tables.name(R::COLLECTION))
+            .set_item(Some(to_item(record)?));
+        if let Some(condition) = condition {
+            request = request
+                .condition_expression(condition.expression)
+                .set_expression_attribute_names(condition.names.into_non_empty())
+                .set_expression_attribute_values(condition.values.into_non_empty())
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(error) => Err(match error.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    condition_failed(R::COLLECTION, failed.item.clone())
+                }
+                _ => classify("PutItem", error),
+            }),
+        }
+    }
+
+    /// Applies `update` to the record with key `key` and returns the record as updated.
+    pub async fn update<R: Record>(&self, key: &str, update: Update) -> Result<R, StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(self.tables.name(R::COLLECTION))
+            .set_key(Some(key_of(R::COLLECTION, key)))
+            .return_values(ReturnValue::AllNew);
+        match update.into_request(request).send().await {
+            Ok(output) => from_item(output.attributes.unwrap_or_default()),
+            Err(error) => Err(match error.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    condition_failed(R::COLLECTION, failed.item.clone())
+                }
+                _ => classify("UpdateItem", error),
+            }),
+        }
+    }
+
+    /// Deletes the record of `collection` with key `key`, only if `condition` holds.
+    pub async fn delete(
+        &self,
+        collection: Collection,
+        key: &str,
+        condition: Option<Condition>,
+    ) -> Result<(), StoreError> {
+        let mut request = self
+            .client
+            .delete_item()
+            .table_name(self.tables.name(collection))
+            .set_key(Some(key_of(collection, key)));
+        if let Some(condition) = condition {
+            request = request
+                .condition_expression(condition.expression)
+                .set_expression_attribute_names(condition.names.into_non_empty())
+                .set_expression_attribute_values(condition.values.into_non_empty())
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(error) => Err(match error.as_service_error() {
+                Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
+                    condition_failed(collection, failed.item.clone())
+                }
+                _ => classify("DeleteItem", error),
+            }),
+        }
+    }
+
+    /// One page of `R`s matching `query`.
+    pub async fn query<R: Record>(&self, query: Query) -> Result<Page<R>, StoreError> {
+        query
+            .run(&self.client, &self.tables.name(R::COLLECTION))
+            .await
+    }
+
+    /// Starts a transaction on this store's tables.
+    pub fn transaction(&self) -> Transaction {
+        Transaction::new(self.tables.clone())
+    }
+
+    /// Runs `transaction` all-or-nothing. A failed condition comes back as
+    /// `ConditionFailed` naming the write and carrying its current record.
+    pub async fn transact(&self, transaction: Transaction) -> Result<(), StoreError> {
+        if transaction.is_empty() {
+            return Ok(());
+        }
+        let collections: Vec<Collection> = transaction.writes.iter().map(|(c, _)| *c).collect();
+        let writes = transaction.writes.into_iter().map(|(_, w)| w).collect();
+        let error = match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(error) => error,
+        };
+        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            error.as_service_error()
+        else {
+            return Err(classify("TransactWriteItems", error));
+        };
+        let reasons = cancelled.cancellation_reasons();
+        let code_at = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
+        if let Some(i) = (0..reasons.len()).find(|&i| code_at(i) == "ConditionalCheckFailed") {
+            return Err(condition_failed(collections[i], reasons[i].item.clone()).at(i));
+        }
+        if (0..reasons.len()).any(|i| code_at(i) == "TransactionConflict") {
+            return Err(StoreError::TransactionConflict);
+        }
+        if (0..reasons.len()).any(|i| {
+            matches!(
+                code_at(i),
+                "ThrottlingError" | "ProvisionedThroughputExceeded"
+            )
+        }) {
+            return Err(StoreError::Throttled(Box::new(error)));
+        }
+        Err(classify("TransactWriteItems", error))
+    }
+}
+
+fn condition_failed(collection: Collection, current: Option<Item>) -> StoreError {
+    StoreError::ConditionFailed(ConditionFailed {
+        collection,
+        operation: 0,
+        current,
+    })
+}
+
+impl StoreError {
+    fn at(self, operation: usize) -> Self {
+        match self {
+            Self::ConditionFailed(failed) => Self::ConditionFailed(ConditionFailed {
+                operation,
+                ..failed
+            }),
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Queries on a partition of a table or index, one page at a time.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+
+use super::cursor;
+use super::error::{StoreError, classify};
+use super::record::{Record, from_item};
+use super::transaction::NonEmpty;
+use super::update::Condition;
+
+/// The most items one page may hold.
+pub const MAX_PAGE: u32 = 100;
+
+/// The items of one partition, in sort-key order, from an optional cursor on.
+#[derive(Clone, Debug)]
+pub struct Query {
+    index: Option<String>,
+    partition_attribute: String,
+    partition_value: AttributeValue,
+    sort: Option<Condition>,
+    descending: bool,
+    limit: u32,
+    cursor: Option<String>,
+}
+
+/// One page of results and the cursor of the next (`None` on the last page).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// The same page with each item converted.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}
+
+impl Query {
+    /// The records of global secondary index `index` whose `attribute` equals `value`.
+    pub fn index(index: &str, attribute: &str, value: AttributeValue) -> Self {
+        Self {
+            index: Some(index.into()),
+            partition_attribute: attribute.into(),
+            partition_value: value,
+            sort: None,
+            descending: false,
+            limit: 20,
+            cursor: None,
+        }
+    }
+
+    /// Narrows the sort key with a condition on `#sort` (`#sort >= :from`), bound here.
+    pub fn sort(mut self, attribute: &str, condition: Condition) -> Self {
+        self.sort = Some(condition.name("#sort", attribute));
+        self
+    }
+
+    /// Highest sort key first.
+    pub fn descending(mut self) -> Self {
+        self.descending = true;
+        self
+    }
+
+    /// At most `limit` items (capped at [`MAX_PAGE`]).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = limit.clamp(1, MAX_PAGE);
+        self
+    }
+
+    /// Continues after a cursor from an earlier page of the same query.
+    pub fn after(mut self, cursor: Option<&str>) -> Self {
+        self.cursor = cursor.map(str::to_string);
+        self
+    }
+
+    pub(crate) async fn run<R: Record>(
+        self,
+        client: &Client,
+        table: &str,
+    ) -> Result<Page<R>, StoreError> {
+        let start = self
+            .cursor
+            .as_deref()
+            .map(|c| cursor::decode(c, (&self.partition_attribute, &self.partition_value)))
+            .transpose()?;
+        let mut key_condition = Condition::new("#partition = :partition")
+            .name("#partition", &self.partition_attribute)
+            .value(":partition", self.partition_value.clone());
+        if let Some(sort) = self.sort {
+            key_condition.expression =
+                format!("{} AND {}", key_condition.expression, sort.expression);
+            key_condition.names.extend(sort.names);
+            key_condition.values.extend(sort.values);
+        }
+        let output = client
+            .query()
+            .table_name(table)
+            .set_index_name(self.index)
+            .key_condition_expression(key_condition.expression)
+            .set_expression_attribute_names(key_condition.names.into_non_empty())
+            .set_expression_attribute_values(key_condition.values.into_non_empty())
+            .scan_index_forward(!self.descending)
+            .limit(self.limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| classify("Query", e))?;
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<R>, _>>()?;
+        let next_cursor = output
+            .last_evaluated_key
+            .filter(|key| !key.is_empty())
+            .map(|key| cursor::encode(&key))
+            .transpose()?;
+        Ok(Page { items, next_cursor })
+    }
+}
