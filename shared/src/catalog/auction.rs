@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AuctionId, Currency, Money, Timestamp, UserId};
-use crate::store::{Collection, Record};
+use crate::store::{Collection, Record, Versioned};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -114,5 +114,11 @@ impl Record for AuctionRecord {
     const COLLECTION: Collection = Collection::Auctions;
     fn key_value(&self) -> String {
         self.id.to_string()
+    }
+}
+
+impl Versioned for AuctionRecord {
+    fn version(&self) -> u64 {
+        self.version
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AuctionId, Timestamp, UserId};
-use crate::store::{Collection, Record};
+use crate::store::{Collection, Record, Versioned};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -50,6 +50,12 @@ impl Record for MembershipRecord {
     const COLLECTION: Collection = Collection::AuctionMemberships;
     fn key_value(&self) -> String {
         self.id.clone()
+    }
+}
+
+impl Versioned for MembershipRecord {
+    fn version(&self) -> u64 {
+        self.version
     }
 }
 

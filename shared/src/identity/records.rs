@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::password::PasswordHash;
 use crate::domain::{Timestamp, UserId};
-use crate::store::{Collection, Record};
+use crate::store::{Collection, Record, Versioned};
 
 /// The global roles; their names are fixed by the product owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -76,6 +76,12 @@ impl Record for UserRecord {
     }
 }
 
+impl Versioned for UserRecord {
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
+
 /// Claims an email for one account: created in the same transaction as the account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -129,6 +135,12 @@ impl Record for RoleRecord {
     }
 }
 
+impl Versioned for RoleRecord {
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
+
 /// A group and the roles it grants (editable by admins).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -149,6 +161,12 @@ impl Record for GroupRecord {
     const COLLECTION: Collection = Collection::Groups;
     fn key_value(&self) -> String {
         self.name.clone()
+    }
+}
+
+impl Versioned for GroupRecord {
+    fn version(&self) -> u64 {
+        self.version
     }
 }
 

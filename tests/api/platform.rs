@@ -1,0 +1,84 @@
+//! `GET /health` and `GET /openapi.json`, through their real handlers with API Gateway events.
+
+use std::sync::Arc;
+
+use integration_tests::harness::{TestApp, body_json, request, trial};
+use libtest_mimic::Trial;
+use shared::config::Config;
+use shared::domain::SystemClock;
+use shared::store::Store;
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        trial(
+            "platform::health_is_ok_when_the_store_answers",
+            health_is_ok_when_the_store_answers,
+        ),
+        trial(
+            "platform::health_is_503_with_retry_after_when_the_store_is_unreachable",
+            health_is_503_with_retry_after_when_the_store_is_unreachable,
+        ),
+        trial(
+            "platform::openapi_document_is_openapi_3_1_and_lists_its_routes",
+            openapi_document_is_openapi_3_1_and_lists_its_routes,
+        ),
+    ]
+}
+
+async fn health_is_ok_when_the_store_answers() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let response =
+        functions::platform::health::get_health(&app.state, request("get-health")?).await?;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(body_json(&response)?, serde_json::json!({"status": "ok"}));
+    app.teardown().await
+}
+
+async fn health_is_503_with_retry_after_when_the_store_is_unreachable() -> anyhow::Result<()> {
+    // Nothing listens on port 1 of the loopback address.
+    let config = Config {
+        table_prefix: "unreachable-".into(),
+        dynamodb_endpoint: Some("http://127.0.0.1:1".into()),
+    };
+    let store = Store::connect(&config).await;
+    let state = functions::AppState::new(config, store, Arc::new(SystemClock));
+
+    let error = functions::platform::health::get_health(&state, request("get-health")?)
+        .await
+        .expect_err("an unreachable store is not healthy");
+    let response = error.into_response();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert!(response.headers().contains_key("retry-after"));
+    let body = body_json(&response)?;
+    assert_eq!(body["code"], "SERVICE_UNAVAILABLE");
+    assert!(
+        !body.to_string().contains("127.0.0.1"),
+        "no internal detail in the body: {body}"
+    );
+    Ok(())
+}
+
+async fn openapi_document_is_openapi_3_1_and_lists_its_routes() -> anyhow::Result<()> {
+    let document = functions::openapi::document_json()?;
+    let response =
+        functions::platform::openapi_document::get_openapi(&document, request("get-openapi")?)
+            .await?;
+    assert_eq!(response.status(), 200);
+    let body = body_json(&response)?;
+    assert!(
+        body["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        body["openapi"]
+    );
+    assert!(body["paths"]["/health"]["get"].is_object());
+    assert!(body["paths"]["/openapi.json"]["get"].is_object());
+    assert!(body["components"]["schemas"]["Problem"].is_object());
+    Ok(())
+}

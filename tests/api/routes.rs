@@ -1,0 +1,168 @@
+//! The HTTP routes are declared in four places that must agree: `template.yaml` (what is
+//! deployed), the cargo-lambda router in `Cargo.toml` (what runs locally), the function
+//! binaries, and the OpenAPI document (what clients are told). So are the tables.
+
+use std::collections::BTreeSet;
+
+use anyhow::Context;
+use integration_tests::harness::{repo_root, trial};
+use libtest_mimic::Trial;
+use shared::store::Collection;
+use utoipa::OpenApi;
+use yaml_serde::Value;
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        trial(
+            "routes::template_router_binaries_and_openapi_list_the_same_routes",
+            template_router_binaries_and_openapi_list_the_same_routes,
+        ),
+        trial(
+            "routes::template_tables_are_exactly_the_collections",
+            template_tables_are_exactly_the_collections,
+        ),
+    ]
+}
+
+/// (method, path, function)
+type Route = (String, String, String);
+
+fn template() -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(repo_root().join("template.yaml"))?;
+    Ok(yaml_serde::from_str(&text)?)
+}
+
+/// Every function of the template and the HTTP routes that invoke it.
+fn template_functions() -> anyhow::Result<(BTreeSet<String>, BTreeSet<Route>)> {
+    let template = template()?;
+    let resources = template["Resources"].as_mapping().context("no Resources")?;
+    let mut functions = BTreeSet::new();
+    let mut routes = BTreeSet::new();
+    for (logical_id, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let code_uri = resource["Properties"]["CodeUri"]
+            .as_str()
+            .context("CodeUri")?;
+        let name = code_uri
+            .strip_prefix("target/lambda/")
+            .map(|rest| rest.trim_end_matches('/').to_string())
+            .with_context(|| format!("{logical_id:?}: CodeUri must be target/lambda/<name>/"))?;
+        let events = resource["Properties"]["Events"]
+            .as_mapping()
+            .cloned()
+            .unwrap_or_default();
+        for (_, event) in events {
+            if event["Type"].as_str() == Some("HttpApi") {
+                let method = event["Properties"]["Method"].as_str().context("Method")?;
+                let path = event["Properties"]["Path"].as_str().context("Path")?;
+                routes.insert((method.to_uppercase(), path.to_string(), name.clone()));
+            }
+        }
+        functions.insert(name);
+    }
+    Ok((functions, routes))
+}
+
+fn router_routes() -> anyhow::Result<BTreeSet<Route>> {
+    let manifest: toml::Table = std::fs::read_to_string(repo_root().join("Cargo.toml"))?.parse()?;
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        .as_array()
+        .context("Cargo.toml has no [[workspace.metadata.lambda.watch.router]]")?;
+    let mut routes = BTreeSet::new();
+    for route in router {
+        let path = route["path"].as_str().context("router path")?;
+        let function = route["function"].as_str().context("router function")?;
+        for method in route["methods"].as_array().context("router methods")? {
+            let method = method.as_str().context("method")?.to_uppercase();
+            routes.insert((method, path.to_string(), function.to_string()));
+        }
+    }
+    Ok(routes)
+}
+
+fn binaries() -> anyhow::Result<BTreeSet<String>> {
+    let mut names = BTreeSet::new();
+    for entry in std::fs::read_dir(repo_root().join("functions/src/bin"))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            names.insert(
+                path.file_stem()
+                    .context("name")?
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+    Ok(names)
+}
+
+fn openapi_routes() -> anyhow::Result<BTreeSet<(String, String)>> {
+    let document = serde_json::to_value(functions::openapi::ApiDoc::openapi())?;
+    let methods = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    let mut routes = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().context("paths")? {
+        for method in methods.iter().filter(|m| item.get(**m).is_some()) {
+            routes.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    Ok(routes)
+}
+
+async fn template_router_binaries_and_openapi_list_the_same_routes() -> anyhow::Result<()> {
+    let (functions, template_routes) = template_functions()?;
+    assert!(!template_routes.is_empty());
+    assert_eq!(
+        router_routes()?,
+        template_routes,
+        "Cargo.toml router vs template.yaml"
+    );
+    assert_eq!(
+        binaries()?,
+        functions,
+        "functions/src/bin vs template.yaml functions"
+    );
+    let documented: BTreeSet<_> = template_routes
+        .iter()
+        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .collect();
+    assert_eq!(
+        openapi_routes()?,
+        documented,
+        "OpenAPI document vs template.yaml"
+    );
+    Ok(())
+}
+
+async fn template_tables_are_exactly_the_collections() -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(repo_root().join("template.yaml"))?;
+    let definitions = infra::tables::table_definitions(&text)?;
+    let in_template: BTreeSet<(String, String)> = definitions
+        .iter()
+        .map(|d| {
+            (
+                d.collection.clone(),
+                d.hash_key().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let in_code: BTreeSet<(String, String)> = Collection::ALL
+        .iter()
+        .map(|c| (c.name().to_string(), c.key_attribute().to_string()))
+        .collect();
+    assert_eq!(in_template, in_code);
+    for definition in &definitions {
+        let template = template()?;
+        let resource = &template["Resources"][definition.logical_id.as_str()];
+        assert_eq!(
+            resource["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+            Value::Bool(true),
+            "{} needs point-in-time recovery",
+            definition.logical_id
+        );
+    }
+    Ok(())
+}

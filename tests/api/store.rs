@@ -1,0 +1,426 @@
+//! The DynamoDB store against the local endpoint: conditional writes, races, transactions,
+//! pagination and the representation of money.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use integration_tests::harness::{TestApp, trial};
+use libtest_mimic::Trial;
+use shared::catalog::{
+    AuctionRecord, AuctionSettings, AuctionStatus, EventType, ItemRecord, ItemStatus, ItemType,
+};
+use shared::domain::{AuctionId, Currency, ItemId, Money, Timestamp, UserId};
+use shared::store::{Collection, Condition, Query, Read, Record, StoreError, Update, n, s};
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        trial(
+            "store::create_refuses_a_taken_key_and_returns_the_holder",
+            create_refuses_a_taken_key_and_returns_the_holder,
+        ),
+        trial(
+            "store::concurrent_updates_of_one_version_let_exactly_one_win",
+            concurrent_updates_of_one_version_let_exactly_one_win,
+        ),
+        trial(
+            "store::a_failed_transaction_writes_nothing_and_names_the_write",
+            a_failed_transaction_writes_nothing_and_names_the_write,
+        ),
+        trial(
+            "store::queries_page_in_index_order_with_opaque_cursors",
+            queries_page_in_index_order_with_opaque_cursors,
+        ),
+        trial(
+            "store::a_cursor_cannot_reach_another_partition",
+            a_cursor_cannot_reach_another_partition,
+        ),
+        trial(
+            "store::conditional_updates_return_the_new_record_or_the_current_one",
+            conditional_updates_return_the_new_record_or_the_current_one,
+        ),
+        trial(
+            "store::money_is_stored_as_a_number_and_compared_numerically",
+            money_is_stored_as_a_number_and_compared_numerically,
+        ),
+        trial(
+            "store::conditional_delete_keeps_the_record_when_the_condition_fails",
+            conditional_delete_keeps_the_record_when_the_condition_fails,
+        ),
+        trial(
+            "store::a_missing_table_is_an_sdk_error_not_a_conflict",
+            a_missing_table_is_an_sdk_error_not_a_conflict,
+        ),
+    ]
+}
+
+fn at(text: &str) -> Timestamp {
+    Timestamp::parse(text).expect("a valid timestamp")
+}
+
+fn auction(name: &str) -> AuctionRecord {
+    AuctionRecord {
+        id: AuctionId::new(),
+        owner_id: UserId::new(),
+        name: name.into(),
+        event_type: EventType::Public,
+        description: None,
+        thumbnail: None,
+        status: AuctionStatus::Setup,
+        starts_at: at("2026-12-01T18:00:00.000Z"),
+        ends_at: at("2026-12-04T18:00:00.000Z"),
+        time_zone: "America/New_York".into(),
+        currency: Currency::USD,
+        payment_url: None,
+        settings: AuctionSettings::default(),
+        visits: 0,
+        item_count: 0,
+        auction_code: None,
+        created_at: at("2026-11-21T09:00:00.000Z"),
+        updated_at: at("2026-11-21T09:00:00.000Z"),
+        version: 1,
+    }
+}
+
+fn item(auction: &AuctionRecord, lot_number: u32, starting_price: &str) -> ItemRecord {
+    ItemRecord {
+        id: ItemId::new(),
+        auction_id: auction.id,
+        owner_id: auction.owner_id,
+        lot_number,
+        name: format!("Lot {lot_number}"),
+        description: None,
+        item_type: ItemType::Silent,
+        starting_price: Money::parse(starting_price).expect("a price"),
+        reserve_price: None,
+        buy_now_price: None,
+        primary_photo: None,
+        gallery: Vec::new(),
+        views: 0,
+        status: ItemStatus::Upcoming,
+        ends_at: auction.ends_at,
+        created_at: auction.created_at,
+        updated_at: auction.created_at,
+        version: 1,
+    }
+}
+
+fn condition_failed(
+    result: Result<impl std::fmt::Debug, StoreError>,
+) -> anyhow::Result<shared::store::ConditionFailed> {
+    match result {
+        Err(StoreError::ConditionFailed(failed)) => Ok(failed),
+        other => anyhow::bail!("expected a failed condition, got {other:?}"),
+    }
+}
+
+async fn create_refuses_a_taken_key_and_returns_the_holder() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let original = auction("Spring Show");
+    app.store.create(&original).await?;
+
+    let mut impostor = original.clone();
+    impostor.name = "Impostor".into();
+    let failed = condition_failed(app.store.create(&impostor).await)?;
+
+    assert_eq!(failed.collection, Collection::Auctions);
+    assert_eq!(failed.current::<AuctionRecord>()?, Some(original.clone()));
+    let stored = app
+        .store
+        .get::<AuctionRecord>(&original.key_value(), Read::Strong)
+        .await?;
+    assert_eq!(stored, Some(original));
+    app.teardown().await
+}
+
+async fn concurrent_updates_of_one_version_let_exactly_one_win() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let original = auction("Race");
+    app.store.create(&original).await?;
+
+    let mut renamed = original.clone();
+    renamed.name = "Renamed by A".into();
+    renamed.version = 2;
+    let mut moved = original.clone();
+    moved.ends_at = at("2026-12-05T18:00:00.000Z");
+    moved.version = 2;
+
+    let (a, b) = tokio::join!(
+        app.store.replace_if_version(&renamed, 1),
+        app.store.replace_if_version(&moved, 1)
+    );
+
+    let (winner, failed) = match (a, b) {
+        (Ok(()), Err(StoreError::ConditionFailed(failed))) => (&renamed, failed),
+        (Err(StoreError::ConditionFailed(failed)), Ok(())) => (&moved, failed),
+        (a, b) => anyhow::bail!("expected exactly one winner, got {a:?} and {b:?}"),
+    };
+    assert_eq!(failed.collection, Collection::Auctions);
+    assert_eq!(failed.current::<AuctionRecord>()?.as_ref(), Some(winner));
+    let stored = app
+        .store
+        .get::<AuctionRecord>(&original.key_value(), Read::Strong)
+        .await?;
+    assert_eq!(stored.as_ref(), Some(winner));
+    app.teardown().await
+}
+
+async fn a_failed_transaction_writes_nothing_and_names_the_write() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let existing = auction("Existing");
+    app.store.create(&existing).await?;
+    let fresh = auction("Fresh");
+    let lot = item(&fresh, 0, "10.00");
+
+    let transaction = app
+        .store
+        .transaction()
+        .create(&fresh)?
+        .create(&lot)?
+        .create(&existing)?;
+    let failed = condition_failed(app.store.transact(transaction).await)?;
+
+    assert_eq!(failed.operation, 2);
+    assert_eq!(failed.collection, Collection::Auctions);
+    assert_eq!(failed.current::<AuctionRecord>()?, Some(existing));
+    assert_eq!(
+        app.store
+            .get::<AuctionRecord>(&fresh.key_value(), Read::Strong)
+            .await?,
+        None
+    );
+    assert_eq!(
+        app.store
+            .get::<ItemRecord>(&lot.key_value(), Read::Strong)
+            .await?,
+        None
+    );
+
+    let transaction = app.store.transaction().create(&fresh)?.create(&lot)?;
+    app.store.transact(transaction).await?;
+    assert_eq!(
+        app.store
+            .get::<ItemRecord>(&lot.key_value(), Read::Strong)
+            .await?,
+        Some(lot)
+    );
+    app.teardown().await
+}
+
+async fn queries_page_in_index_order_with_opaque_cursors() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let show = auction("Paged");
+    let other = auction("Other");
+    // Created out of lot order, to see the index sort them.
+    for lot in [3, 0, 4, 1, 2] {
+        app.store.create(&item(&show, lot, "5.00")).await?;
+    }
+    app.store.create(&item(&other, 0, "5.00")).await?;
+
+    let query = || Query::index("byAuction", "auctionId", s(show.id.to_string())).limit(2);
+    let mut lots = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = app
+            .store
+            .query::<ItemRecord>(query().after(cursor.as_deref()))
+            .await?;
+        pages += 1;
+        lots.extend(page.items.iter().map(|i| i.lot_number));
+        if let Some(next) = &page.next_cursor {
+            assert!(
+                !next.contains("auctionId"),
+                "the cursor must be opaque: {next}"
+            );
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        anyhow::ensure!(pages < 10, "pagination does not end");
+    }
+    assert_eq!(lots, vec![0, 1, 2, 3, 4]);
+    assert!(pages >= 3);
+
+    let newest = app
+        .store
+        .query::<ItemRecord>(query().descending().limit(1))
+        .await?;
+    assert_eq!(newest.items[0].lot_number, 4);
+    app.teardown().await
+}
+
+async fn a_cursor_cannot_reach_another_partition() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let mine = auction("Mine");
+    let theirs = auction("Theirs");
+    for lot in 0..3 {
+        app.store.create(&item(&mine, lot, "5.00")).await?;
+        app.store.create(&item(&theirs, lot, "5.00")).await?;
+    }
+    let page = app
+        .store
+        .query::<ItemRecord>(
+            Query::index("byAuction", "auctionId", s(theirs.id.to_string())).limit(1),
+        )
+        .await?;
+    let their_cursor = page.next_cursor.expect("a second page");
+
+    let result = app
+        .store
+        .query::<ItemRecord>(
+            Query::index("byAuction", "auctionId", s(mine.id.to_string()))
+                .after(Some(&their_cursor)),
+        )
+        .await;
+    assert!(
+        matches!(result, Err(StoreError::InvalidCursor)),
+        "{result:?}"
+    );
+    let garbage = app
+        .store
+        .query::<ItemRecord>(
+            Query::index("byAuction", "auctionId", s(mine.id.to_string())).after(Some("bm9wZQ")),
+        )
+        .await;
+    assert!(
+        matches!(garbage, Err(StoreError::InvalidCursor)),
+        "{garbage:?}"
+    );
+    app.teardown().await
+}
+
+async fn conditional_updates_return_the_new_record_or_the_current_one() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let show = auction("Counted");
+    app.store.create(&show).await?;
+
+    let visit = || {
+        Update::new("ADD #visits :one")
+            .name("#visits", "visits")
+            .value(":one", n(1))
+    };
+    let after_first: AuctionRecord = app.store.update(&show.key_value(), visit()).await?;
+    let after_second: AuctionRecord = app.store.update(&show.key_value(), visit()).await?;
+    assert_eq!((after_first.visits, after_second.visits), (1, 2));
+
+    let publish = Update::new("SET #status = :ready")
+        .name("#status", "status")
+        .value(":ready", s("ready"))
+        .when(Condition::new("#status = :open").value(":open", s("open")));
+    let failed = condition_failed(
+        app.store
+            .update::<AuctionRecord>(&show.key_value(), publish)
+            .await,
+    )?;
+    let current = failed
+        .current::<AuctionRecord>()?
+        .expect("the record exists");
+    assert_eq!((current.status, current.visits), (AuctionStatus::Setup, 2));
+    app.teardown().await
+}
+
+async fn money_is_stored_as_a_number_and_compared_numerically() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let show = auction("Money");
+    let mut lot = item(&show, 0, "99.95");
+    lot.reserve_price = Some(Money::parse("1000.5")?);
+    app.store.create(&lot).await?;
+
+    let raw = app
+        .store
+        .client()
+        .get_item()
+        .table_name(app.store.tables().name(Collection::Items))
+        .key("id", s(lot.id.to_string()))
+        .send()
+        .await?
+        .item
+        .expect("the item");
+    assert_eq!(raw["startingPrice"], AttributeValue::N("99.95".into()));
+    assert_eq!(raw["reservePrice"], AttributeValue::N("1000.5".into()));
+    assert!(
+        !raw.contains_key("buyNowPrice"),
+        "absent options are left out, not NULL"
+    );
+
+    // As strings "100" < "99.95"; as numbers it is the other way round.
+    let raise = |to: &str| {
+        Update::new("SET #startingPrice = :to")
+            .name("#startingPrice", "startingPrice")
+            .value(":to", AttributeValue::N(to.into()))
+            .when(Condition::new("#startingPrice < :to"))
+    };
+    let raised: ItemRecord = app.store.update(&lot.key_value(), raise("100")).await?;
+    assert_eq!(raised.starting_price, Money::parse("100")?);
+    condition_failed(
+        app.store
+            .update::<ItemRecord>(&lot.key_value(), raise("99.99"))
+            .await,
+    )?;
+    let stored = app
+        .store
+        .get::<ItemRecord>(&lot.key_value(), Read::Strong)
+        .await?
+        .expect("item");
+    assert_eq!(stored.reserve_price, Some(Money::parse("1000.5")?));
+    app.teardown().await
+}
+
+async fn conditional_delete_keeps_the_record_when_the_condition_fails() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let mut show = auction("Deletable");
+    show.status = AuctionStatus::Ready;
+    app.store.create(&show).await?;
+
+    let only_in_setup = || {
+        Condition::new("#status = :setup")
+            .name("#status", "status")
+            .value(":setup", s("setup"))
+    };
+    let failed = condition_failed(
+        app.store
+            .delete(
+                Collection::Auctions,
+                &show.key_value(),
+                Some(only_in_setup()),
+            )
+            .await,
+    )?;
+    assert_eq!(failed.current::<AuctionRecord>()?, Some(show.clone()));
+    assert!(
+        app.store
+            .get::<AuctionRecord>(&show.key_value(), Read::Strong)
+            .await?
+            .is_some()
+    );
+
+    app.store
+        .delete(Collection::Auctions, &show.key_value(), None)
+        .await?;
+    assert!(
+        app.store
+            .get::<AuctionRecord>(&show.key_value(), Read::Strong)
+            .await?
+            .is_none()
+    );
+    app.teardown().await
+}
+
+async fn a_missing_table_is_an_sdk_error_not_a_conflict() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let store = shared::store::Store::new(
+        app.store.client().clone(),
+        shared::store::Tables::new("no-such-stage-"),
+    );
+    let result = store.create(&auction("Nowhere")).await;
+    assert!(
+        matches!(
+            result,
+            Err(StoreError::Sdk {
+                operation: "PutItem",
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    app.teardown().await
+}

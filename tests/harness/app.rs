@@ -1,0 +1,69 @@
+//! One test's world: its own tables (a fresh prefix) on the run's endpoint, and the state a
+//! function would build at cold start, with a manual clock.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use shared::config::Config;
+use shared::domain::{ManualClock, Timestamp};
+use shared::store::Store;
+
+use super::local_dynamo::{endpoint, repo_root};
+
+/// Isolated tables and a function's state for one test.
+pub struct TestApp {
+    pub state: functions::AppState,
+    pub store: Store,
+    pub clock: Arc<ManualClock>,
+    definitions: Vec<infra::tables::TableDefinition>,
+}
+
+impl TestApp {
+    /// Creates every table of `template.yaml` under a prefix no other test uses.
+    pub async fn spawn() -> anyhow::Result<Self> {
+        set_local_credentials();
+        let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let config = Config {
+            table_prefix: prefix,
+            dynamodb_endpoint: Some(endpoint().to_string()),
+        };
+        let store = Store::connect(&config).await;
+        let template = std::fs::read_to_string(repo_root().join("template.yaml"))
+            .context("reading template.yaml")?;
+        let definitions = infra::tables::table_definitions(&template)?;
+        infra::tables::create_tables(store.client(), store.tables(), &definitions).await?;
+        let clock = Arc::new(ManualClock::new(
+            Timestamp::parse("2026-11-21T09:00:00.000Z").context("start time")?,
+        ));
+        let state = functions::AppState::new(config, store.clone(), clock.clone());
+        Ok(Self {
+            state,
+            store,
+            clock,
+            definitions,
+        })
+    }
+
+    /// Drops this test's tables.
+    pub async fn teardown(self) -> anyhow::Result<()> {
+        infra::tables::delete_tables(self.store.client(), self.store.tables(), &self.definitions)
+            .await
+    }
+}
+
+/// The local server accepts any credentials, but the SDK insists on having some.
+fn set_local_credentials() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for (name, value) in [
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+            ("AWS_REGION", "us-east-1"),
+        ] {
+            if std::env::var_os(name).is_none() {
+                // SAFETY: runs once, before any test thread reads the environment.
+                unsafe { std::env::set_var(name, value) };
+            }
+        }
+    });
+}

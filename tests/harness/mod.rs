@@ -1,0 +1,11 @@
+//! Test harness pieces.
+
+mod app;
+mod fixtures;
+mod local_dynamo;
+mod trial;
+
+pub use app::TestApp;
+pub use fixtures::{body_json, request};
+pub use local_dynamo::{LocalDynamo, endpoint, repo_root};
+pub use trial::trial;

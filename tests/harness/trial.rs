@@ -1,0 +1,23 @@
+//! Turns an async test into a libtest-mimic trial running on its own runtime.
+
+use std::future::Future;
+
+use libtest_mimic::{Failed, Trial};
+
+/// A trial named `name` that runs `test` to completion.
+pub fn trial<F, Fut>(name: &str, test: F) -> Trial
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    Trial::test(name, move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Failed::from(format!("building a runtime: {e}")))?;
+        runtime
+            .block_on(test())
+            .map_err(|e| Failed::from(format!("{e:#}")))
+    })
+}
