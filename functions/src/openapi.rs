@@ -10,7 +10,8 @@ use crate::platform;
     info(
         title = "Auction platform API",
         version = "1.0.0",
-        description = "Auctions for small and starting artists: events, artworks, live bidding."
+        description = "Auctions for small and starting artists: events, artworks, live bidding.",
+        license(name = "Proprietary")
     ),
     paths(
         platform::health::get_health,

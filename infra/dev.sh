@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The whole local stack, for `make dev`: a DynamoDB-compatible server (moto, unless
+# DYNAMODB_ENDPOINT names one), the tables read from template.yaml, the seed data, and every
+# HTTP function behind one base URL through `cargo lambda watch`. Ctrl-C stops all of it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export PATH="$root/.venv/bin:$PATH"
+
+# Local credentials: the local server accepts any, the SDK wants some.
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local}
+export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
+export AWS_REGION=${AWS_REGION:-us-east-1}
+export TABLE_PREFIX=${TABLE_PREFIX:-local-}
+export SEED_USER_PASSWORD=${SEED_USER_PASSWORD:-dev-password-123}
+export RUST_LOG=${RUST_LOG:-info}
+dynamo_port=${DYNAMO_PORT:-8000}
+api_port=${API_PORT:-9000}
+concurrency=${FUNCTION_CONCURRENCY:-4}
+logs="$root/.local/logs"
+mkdir -p "$logs"
+
+started=()
+stop_all() {
+  trap - EXIT INT TERM
+  for pid in "${started[@]}"; do
+    # Each service runs in its own process group: stop the group, then the leader by PID.
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${started[@]}"; do wait "$pid" 2>/dev/null || true; done
+  echo "local stack stopped"
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_for() { # url, seconds, what
+  local deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
+    if ((SECONDS > deadline)); then echo "error: $3 did not answer at $1 within $2 s (logs: $logs)" >&2; exit 1; fi
+    sleep 0.5
+  done
+}
+
+if [[ -z "${DYNAMODB_ENDPOINT:-}" ]]; then
+  port_free "$dynamo_port" || { echo "error: port $dynamo_port is busy (set DYNAMO_PORT, or DYNAMODB_ENDPOINT to use that server)" >&2; exit 1; }
+  setsid moto_server -H 127.0.0.1 -p "$dynamo_port" >"$logs/dynamodb.log" 2>&1 &
+  started+=($!)
+  export DYNAMODB_ENDPOINT="http://127.0.0.1:$dynamo_port"
+  # moto answers any path; a 404 or 200 both mean it is up.
+  deadline=$((SECONDS + 30))
+  until curl -sS -o /dev/null "$DYNAMODB_ENDPOINT" 2>/dev/null; do
+    ((SECONDS < deadline)) || { echo "error: moto did not start (logs: $logs/dynamodb.log)" >&2; exit 1; }
+    sleep 0.3
+  done
+fi
+echo "DynamoDB endpoint: $DYNAMODB_ENDPOINT (tables prefixed \"$TABLE_PREFIX\")"
+
+cargo build --quiet -p infra -p seeds --bins
+target/debug/local-tables create
+target/debug/load-seeds
+
+port_free "$api_port" || { echo "error: port $api_port is busy (set API_PORT)" >&2; exit 1; }
+setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" \
+  --concurrency "$concurrency" >"$logs/functions.log" 2>&1 &
+started+=($!)
+base="http://127.0.0.1:$api_port"
+echo "starting the functions (the first run compiles them; logs: $logs/functions.log)..."
+wait_for "$base/health" 900 "the HTTP functions"
+
+cat <<INFO
+
+Local stack is up:
+  API base URL     $base
+  Health           $base/health
+  OpenAPI          $base/openapi.json
+  DynamoDB         $DYNAMODB_ENDPOINT  (tables "${TABLE_PREFIX}*")
+  Logs             $logs/
+
+Seeded logins (password: $SEED_USER_PASSWORD):
+INFO
+python3 - <<'PY'
+import json
+for user in json.load(open("seeds/data/users.json")):
+    groups = ",".join(user["groups"])
+    print(f"  {user['username']:<16} {user['email']:<30} userRole={user['userRole']:<6} groups={groups}")
+PY
+echo
+echo "Press Ctrl-C to stop everything."
+wait
