@@ -30,6 +30,7 @@ dev: venv
 	infra/dev.sh
 
 test: venv fmt-check clippy rust-tests template-lint
+	@awk '/^test result:/ { p += $$4; f += $$6 } END { print "tests: " p " passed, " f " failed" }' .local/cargo-test.log
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -39,7 +40,8 @@ clippy:
 
 # The integration tests start their own local DynamoDB server (or use DYNAMODB_ENDPOINT).
 rust-tests:
-	cargo test --workspace --locked
+	@mkdir -p .local
+	set -o pipefail; cargo test --workspace --locked 2>&1 | tee .local/cargo-test.log
 
 template-lint: venv
 	$(VENV)/bin/cfn-lint template.yaml
