@@ -2,26 +2,18 @@
 
 use std::sync::Arc;
 
-use integration_tests::harness::{TestApp, body_json, request, trial};
+use integration_tests::harness::{TestApp, body_json, request};
+use integration_tests::trials;
 use libtest_mimic::Trial;
 use shared::config::Config;
 use shared::domain::SystemClock;
 use shared::store::Store;
 
 pub fn trials() -> Vec<Trial> {
-    vec![
-        trial(
-            "platform::health_is_ok_when_the_store_answers",
-            health_is_ok_when_the_store_answers,
-        ),
-        trial(
-            "platform::health_is_503_with_retry_after_when_the_store_is_unreachable",
-            health_is_503_with_retry_after_when_the_store_is_unreachable,
-        ),
-        trial(
-            "platform::openapi_document_is_openapi_3_1_and_lists_its_routes",
-            openapi_document_is_openapi_3_1_and_lists_its_routes,
-        ),
+    trials![
+        health_is_ok_when_the_store_answers,
+        health_is_503_with_retry_after_when_the_store_is_unreachable,
+        openapi_document_is_openapi_3_1_and_lists_its_routes,
     ]
 }
 

@@ -5,22 +5,17 @@
 use std::collections::BTreeSet;
 
 use anyhow::Context;
-use integration_tests::harness::{repo_root, trial};
+use integration_tests::harness::repo_root;
+use integration_tests::trials;
 use libtest_mimic::Trial;
 use shared::store::Collection;
 use utoipa::OpenApi;
 use yaml_serde::Value;
 
 pub fn trials() -> Vec<Trial> {
-    vec![
-        trial(
-            "routes::template_router_binaries_and_openapi_list_the_same_routes",
-            template_router_binaries_and_openapi_list_the_same_routes,
-        ),
-        trial(
-            "routes::template_tables_are_exactly_the_collections",
-            template_tables_are_exactly_the_collections,
-        ),
+    trials![
+        template_router_binaries_and_openapi_list_the_same_routes,
+        template_tables_are_exactly_the_collections,
     ]
 }
 

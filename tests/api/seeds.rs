@@ -1,6 +1,7 @@
 //! The seed loader against the local endpoint: what it loads, and that loading twice is harmless.
 
-use integration_tests::harness::{TestApp, trial};
+use integration_tests::harness::TestApp;
+use integration_tests::trials;
 use libtest_mimic::Trial;
 use shared::catalog::{AuctionCodeRecord, AuctionRecord, EventType, ItemRecord};
 use shared::domain::AuctionId;
@@ -8,19 +9,10 @@ use shared::identity::{GlobalRole, UserRecord, UserStatus, UsernameIndexRecord};
 use shared::store::{Query, Read, s};
 
 pub fn trials() -> Vec<Trial> {
-    vec![
-        trial(
-            "seeds::a_second_load_changes_nothing",
-            a_second_load_changes_nothing,
-        ),
-        trial(
-            "seeds::seeded_users_are_active_with_their_roles_and_the_seed_password",
-            seeded_users_are_active_with_their_roles_and_the_seed_password,
-        ),
-        trial(
-            "seeds::cinos_owns_a_public_and_a_private_demo_auction",
-            cinos_owns_a_public_and_a_private_demo_auction,
-        ),
+    trials![
+        a_second_load_changes_nothing,
+        seeded_users_are_active_with_their_roles_and_the_seed_password,
+        cinos_owns_a_public_and_a_private_demo_auction,
     ]
 }
 

@@ -2,7 +2,8 @@
 //! pagination and the representation of money.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use integration_tests::harness::{TestApp, trial};
+use integration_tests::harness::TestApp;
+use integration_tests::trials;
 use libtest_mimic::Trial;
 use shared::catalog::{
     AuctionRecord, AuctionSettings, AuctionStatus, EventType, ItemRecord, ItemStatus, ItemType,
@@ -11,43 +12,17 @@ use shared::domain::{AuctionId, Currency, ItemId, Money, Timestamp, UserId};
 use shared::store::{Collection, Condition, Query, Read, Record, StoreError, Update, n, s};
 
 pub fn trials() -> Vec<Trial> {
-    vec![
-        trial(
-            "store::create_refuses_a_taken_key_and_returns_the_holder",
-            create_refuses_a_taken_key_and_returns_the_holder,
-        ),
-        trial(
-            "store::concurrent_updates_of_one_version_let_exactly_one_win",
-            concurrent_updates_of_one_version_let_exactly_one_win,
-        ),
-        trial(
-            "store::a_failed_transaction_writes_nothing_and_names_the_write",
-            a_failed_transaction_writes_nothing_and_names_the_write,
-        ),
-        trial(
-            "store::queries_page_in_index_order_with_opaque_cursors",
-            queries_page_in_index_order_with_opaque_cursors,
-        ),
-        trial(
-            "store::a_cursor_cannot_reach_another_partition",
-            a_cursor_cannot_reach_another_partition,
-        ),
-        trial(
-            "store::conditional_updates_return_the_new_record_or_the_current_one",
-            conditional_updates_return_the_new_record_or_the_current_one,
-        ),
-        trial(
-            "store::money_is_stored_as_a_number_and_compared_numerically",
-            money_is_stored_as_a_number_and_compared_numerically,
-        ),
-        trial(
-            "store::conditional_delete_keeps_the_record_when_the_condition_fails",
-            conditional_delete_keeps_the_record_when_the_condition_fails,
-        ),
-        trial(
-            "store::a_missing_table_is_an_sdk_error_not_a_conflict",
-            a_missing_table_is_an_sdk_error_not_a_conflict,
-        ),
+    trials![
+        create_refuses_a_taken_key_and_returns_the_holder,
+        concurrent_updates_of_one_version_let_exactly_one_win,
+        a_failed_transaction_writes_nothing_and_names_the_write,
+        a_transaction_checks_and_updates_records_it_does_not_create,
+        queries_page_in_index_order_with_opaque_cursors,
+        a_cursor_cannot_reach_another_partition,
+        conditional_updates_return_the_new_record_or_the_current_one,
+        money_is_stored_as_a_number_and_compared_numerically,
+        conditional_delete_keeps_the_record_when_the_condition_fails,
+        a_missing_table_is_an_sdk_error_not_a_conflict,
     ]
 }
 
@@ -200,6 +175,86 @@ async fn a_failed_transaction_writes_nothing_and_names_the_write() -> anyhow::Re
             .get::<ItemRecord>(&lot.key_value(), Read::Strong)
             .await?,
         Some(lot)
+    );
+    app.teardown().await
+}
+
+async fn a_transaction_checks_and_updates_records_it_does_not_create() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let show = auction("Checked");
+    app.store.create(&show).await?;
+    let lot = item(&show, 0, "10.00");
+    let is_setup = || {
+        Condition::new("#status = :setup")
+            .name("#status", "status")
+            .value(":setup", s("setup"))
+    };
+    let count_item = || {
+        Update::new("ADD #itemCount :one")
+            .name("#itemCount", "itemCount")
+            .value(":one", n(1))
+    };
+
+    let transaction = app
+        .store
+        .transaction()
+        .check(Collection::Auctions, &show.key_value(), is_setup())?
+        .update(Collection::Auctions, &show.key_value(), count_item())?
+        .create(&lot)?;
+    // A check and an update of the same record are two operations on one item: not allowed.
+    let refused = app.store.transact(transaction).await;
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Sdk {
+                operation: "TransactWriteItems",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+
+    let transaction = app
+        .store
+        .transaction()
+        .update(
+            Collection::Auctions,
+            &show.key_value(),
+            count_item().when(is_setup()),
+        )?
+        .create(&lot)?;
+    app.store.transact(transaction).await?;
+    let stored = app
+        .store
+        .get::<AuctionRecord>(&show.key_value(), Read::Strong)
+        .await?
+        .expect("auction");
+    assert_eq!(stored.item_count, 1);
+
+    let mut published = stored.clone();
+    published.status = AuctionStatus::Ready;
+    published.version = 2;
+    app.store.replace_if_version(&published, 1).await?;
+    let late = item(&show, 1, "10.00");
+    let transaction = app.store.transaction().create(&late)?.check(
+        Collection::Auctions,
+        &show.key_value(),
+        is_setup(),
+    )?;
+    let failed = condition_failed(app.store.transact(transaction).await)?;
+    assert_eq!(
+        (failed.operation, failed.collection),
+        (1, Collection::Auctions)
+    );
+    assert_eq!(
+        failed.current::<AuctionRecord>()?.map(|a| a.status),
+        Some(AuctionStatus::Ready)
+    );
+    assert_eq!(
+        app.store
+            .get::<ItemRecord>(&late.key_value(), Read::Strong)
+            .await?,
+        None
     );
     app.teardown().await
 }

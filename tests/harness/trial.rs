@@ -21,3 +21,15 @@ where
             .map_err(|e| Failed::from(format!("{e:#}")))
     })
 }
+
+/// The trials of the listed async test functions, each named `<module path>::<function>`.
+/// A test function left out of the list is dead code, which clippy refuses.
+#[macro_export]
+macro_rules! trials {
+    ($($test:ident),* $(,)?) => {
+        vec![$($crate::harness::trial(
+            concat!(module_path!(), "::", stringify!($test)).trim_start_matches("api::"),
+            $test,
+        )),*]
+    };
+}

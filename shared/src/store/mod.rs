@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::ReturnValue;
 
 pub use collection::{Collection, Tables};
 pub use error::{ConditionFailed, StoreError};
@@ -29,6 +29,7 @@ pub use update::{Condition, Update, n, s};
 use crate::config::Config;
 use error::classify;
 use transaction::NonEmpty;
+use update::with_condition;
 
 /// How fresh a read must be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,20 +125,12 @@ impl Store {
         record: &R,
         condition: Option<Condition>,
     ) -> Result<(), StoreError> {
-        let mut request = self
+        let request = self
             .client
             .put_item()
             .table_name(self.tables.name(R::COLLECTION))
             .set_item(Some(to_item(record)?));
-        if let Some(condition) = condition {
-            request = request
-                .condition_expression(condition.expression)
-                .set_expression_attribute_names(condition.names.into_non_empty())
-                .set_expression_attribute_values(condition.values.into_non_empty())
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                );
-        }
+        let request = with_condition!(request, condition);
         match request.send().await {
             Ok(_) => Ok(()),
             Err(error) => Err(match error.as_service_error() {
@@ -175,20 +168,12 @@ impl Store {
         key: &str,
         condition: Option<Condition>,
     ) -> Result<(), StoreError> {
-        let mut request = self
+        let request = self
             .client
             .delete_item()
             .table_name(self.tables.name(collection))
             .set_key(Some(key_of(collection, key)));
-        if let Some(condition) = condition {
-            request = request
-                .condition_expression(condition.expression)
-                .set_expression_attribute_names(condition.names.into_non_empty())
-                .set_expression_attribute_values(condition.values.into_non_empty())
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                );
-        }
+        let request = with_condition!(request, condition);
         match request.send().await {
             Ok(_) => Ok(()),
             Err(error) => Err(match error.as_service_error() {

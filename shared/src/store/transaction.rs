@@ -1,14 +1,12 @@
 //! All-or-nothing writes across collections. Every conditional write asks DynamoDB for the
 //! current item on failure, so the caller can re-decide from the state that beat it.
 
-use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
 
 use super::collection::{Collection, Tables};
 use super::error::StoreError;
 use super::record::{Record, Versioned, key_of, to_item};
-use super::update::{Condition, Update};
+use super::update::{Condition, Update, with_condition};
 
 /// At most this many writes per transaction (DynamoDB's limit).
 pub const MAX_WRITES: usize = 100;
@@ -62,18 +60,10 @@ impl Transaction {
         record: &R,
         condition: Option<Condition>,
     ) -> Result<Self, StoreError> {
-        let mut put = Put::builder()
+        let put = Put::builder()
             .table_name(self.tables.name(R::COLLECTION))
             .set_item(Some(to_item(record)?));
-        if let Some(condition) = condition {
-            put = put
-                .condition_expression(condition.expression)
-                .set_expression_attribute_names(condition.names.into_non_empty())
-                .set_expression_attribute_values(condition.values.into_non_empty())
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                );
-        }
+        let put = with_condition!(put, condition);
         let put = put.build().map_err(sdk_build)?;
         self.writes
             .push((R::COLLECTION, TransactWriteItem::builder().put(put).build()));
@@ -102,18 +92,10 @@ impl Transaction {
         key: &str,
         condition: Option<Condition>,
     ) -> Result<Self, StoreError> {
-        let mut delete = Delete::builder()
+        let delete = Delete::builder()
             .table_name(self.tables.name(collection))
             .set_key(Some(key_of(collection, key)));
-        if let Some(condition) = condition {
-            delete = delete
-                .condition_expression(condition.expression)
-                .set_expression_attribute_names(condition.names.into_non_empty())
-                .set_expression_attribute_values(condition.values.into_non_empty())
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                );
-        }
+        let delete = with_condition!(delete, condition);
         let delete = delete.build().map_err(sdk_build)?;
         self.writes.push((
             collection,
@@ -131,11 +113,8 @@ impl Transaction {
     ) -> Result<Self, StoreError> {
         let check = ConditionCheck::builder()
             .table_name(self.tables.name(collection))
-            .set_key(Some(key_of(collection, key)))
-            .condition_expression(condition.expression)
-            .set_expression_attribute_names(condition.names.into_non_empty())
-            .set_expression_attribute_values(condition.values.into_non_empty())
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .set_key(Some(key_of(collection, key)));
+        let check = with_condition!(check, Some(condition))
             .build()
             .map_err(sdk_build)?;
         self.writes.push((

@@ -63,54 +63,67 @@ impl Condition {
     }
 }
 
+/// Sets a condition on any request builder that has DynamoDB's condition setters (they share
+/// no trait), asking for the current item back when the condition fails.
+macro_rules! with_condition {
+    ($builder:expr, $condition:expr) => {
+        match $condition {
+            Some(condition) => $builder
+                .condition_expression(condition.expression)
+                .set_expression_attribute_names(condition.names.into_non_empty())
+                .set_expression_attribute_values(condition.values.into_non_empty())
+                .return_values_on_condition_check_failure(
+                    aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+                ),
+            None => $builder,
+        }
+    };
+}
+pub(crate) use with_condition;
+
 /// An update expression (`SET #price = :price ADD #bidCount :one`), optionally conditional.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Update {
-    expression: String,
-    names: HashMap<String, String>,
-    values: HashMap<String, AttributeValue>,
+    action: Condition,
     condition: Option<Condition>,
 }
 
 impl Update {
     pub fn new(expression: impl Into<String>) -> Self {
         Self {
-            expression: expression.into(),
-            ..Self::default()
+            action: Condition::new(expression),
+            condition: None,
         }
     }
 
+    /// Binds `#placeholder` to an attribute name.
     pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
-        self.names.insert(placeholder.into(), attribute.into());
+        self.action = self.action.name(placeholder, attribute);
         self
     }
 
+    /// Binds `:placeholder` to a value.
     pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
-        self.values.insert(placeholder.into(), value);
+        self.action = self.action.value(placeholder, value);
         self
     }
 
-    /// Applies only if `condition` holds.
+    /// Applies only if `condition` holds (its placeholders must not clash with the update's).
     pub fn when(mut self, condition: Condition) -> Self {
         self.condition = Some(condition);
         self
     }
 
-    fn parts(
-        self,
-    ) -> (
-        String,
-        Option<String>,
-        HashMap<String, String>,
-        HashMap<String, AttributeValue>,
-    ) {
-        let (mut names, mut values) = (self.names, self.values);
+    /// The update expression, the condition expression, and every placeholder of both.
+    fn into_parts(self) -> (String, Option<String>, Condition) {
+        let mut placeholders = self.action;
+        let expression = std::mem::take(&mut placeholders.expression);
         let condition = self.condition.map(|c| {
-            names.extend(c.names);
-            values.extend(c.values);
+            placeholders.names.extend(c.names);
+            placeholders.values.extend(c.values);
             c.expression
         });
-        (self.expression, condition, names, values)
+        (expression, condition, placeholders)
     }
 
     pub(crate) fn into_transact(
@@ -118,15 +131,15 @@ impl Update {
         table: String,
         key: Item,
     ) -> Result<aws_sdk_dynamodb::types::Update, StoreError> {
-        let (expression, condition, names, values) = self.parts();
+        let (expression, condition, placeholders) = self.into_parts();
         let has_condition = condition.is_some();
         aws_sdk_dynamodb::types::Update::builder()
             .table_name(table)
             .set_key(Some(key))
             .update_expression(expression)
             .set_condition_expression(condition)
-            .set_expression_attribute_names(names.into_non_empty())
-            .set_expression_attribute_values(values.into_non_empty())
+            .set_expression_attribute_names(placeholders.names.into_non_empty())
+            .set_expression_attribute_values(placeholders.values.into_non_empty())
             .set_return_values_on_condition_check_failure(
                 has_condition.then_some(ReturnValuesOnConditionCheckFailure::AllOld),
             )
@@ -138,13 +151,13 @@ impl Update {
         self,
         request: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        let (expression, condition, names, values) = self.parts();
+        let (expression, condition, placeholders) = self.into_parts();
         let has_condition = condition.is_some();
         request
             .update_expression(expression)
             .set_condition_expression(condition)
-            .set_expression_attribute_names(names.into_non_empty())
-            .set_expression_attribute_values(values.into_non_empty())
+            .set_expression_attribute_names(placeholders.names.into_non_empty())
+            .set_expression_attribute_values(placeholders.values.into_non_empty())
             .set_return_values_on_condition_check_failure(
                 has_condition.then_some(ReturnValuesOnConditionCheckFailure::AllOld),
             )
