@@ -18,7 +18,9 @@ impl AppState {
     /// Sets up logging, reads the environment and connects the clients (startup only).
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
         shared::telemetry::init();
-        let config = Config::from_env()?;
+        let config = Config::from_env().inspect_err(|error| {
+            tracing::error!(error = %error, "configuration is incomplete; the function cannot start");
+        })?;
         let store = Store::connect(&config).await;
         Ok(Self::new(config, store, Arc::new(SystemClock)))
     }

@@ -115,10 +115,21 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    fn count(&mut self, outcome: Result<(), StoreError>) -> anyhow::Result<()> {
+    /// Counts a write whose record `main` (its index in a transaction) may already exist.
+    /// Any other failed condition means a seed collides with different data: an error,
+    /// never a silent skip.
+    fn count(&mut self, outcome: Result<(), StoreError>, main: usize) -> anyhow::Result<()> {
         match outcome {
             Ok(()) => self.created += 1,
-            Err(StoreError::ConditionFailed(_)) => self.existing += 1,
+            Err(StoreError::ConditionFailed(failed)) if failed.operation == main => {
+                self.existing += 1
+            }
+            Err(StoreError::ConditionFailed(failed)) => {
+                bail!(
+                    "a seed record collides with different data in {}",
+                    failed.collection.name()
+                )
+            }
             Err(other) => return Err(other.into()),
         }
         Ok(())
@@ -138,7 +149,7 @@ pub async fn load(store: &Store, password: &str, clock: &dyn Clock) -> anyhow::R
             entity: PermissionRecord::ENTITY.into(),
             description: seed.description,
         };
-        loaded.count(store.create(&record).await)?;
+        loaded.count(store.create(&record).await, 0)?;
     }
 
     let roles: Vec<RoleSeed> = parse("roles.json", include_str!("../data/roles.json"))?;
@@ -151,7 +162,7 @@ pub async fn load(store: &Store, password: &str, clock: &dyn Clock) -> anyhow::R
             updated_at: now,
             version: 1,
         };
-        loaded.count(store.create(&record).await)?;
+        loaded.count(store.create(&record).await, 0)?;
     }
 
     let groups: Vec<GroupSeed> = parse("groups.json", include_str!("../data/groups.json"))?;
@@ -164,7 +175,7 @@ pub async fn load(store: &Store, password: &str, clock: &dyn Clock) -> anyhow::R
             updated_at: now,
             version: 1,
         };
-        loaded.count(store.create(&record).await)?;
+        loaded.count(store.create(&record).await, 0)?;
     }
 
     let mut user_ids = HashMap::new();
@@ -180,7 +191,7 @@ pub async fn load(store: &Store, password: &str, clock: &dyn Clock) -> anyhow::R
             loaded.existing += 1;
             continue;
         }
-        loaded.count(create_user(store, seed, id, password, now).await)?;
+        loaded.count(create_user(store, seed, id, password, now).await, 0)?;
     }
 
     let owner = *user_ids
@@ -193,7 +204,8 @@ pub async fn load(store: &Store, password: &str, clock: &dyn Clock) -> anyhow::R
     Ok(loaded)
 }
 
-/// The account and its email and username claims, all or nothing.
+/// The account and its email and username claims, all or nothing (the account first, so
+/// an account that exists is the failure reported).
 async fn create_user(
     store: &Store,
     seed: UserSeed,
@@ -227,6 +239,7 @@ async fn create_user(
     };
     let transaction = store
         .transaction()
+        .create(&user)?
         .create(&EmailIndexRecord {
             email: user.email.clone(),
             user_id: id,
@@ -234,8 +247,7 @@ async fn create_user(
         .create(&UsernameIndexRecord {
             username: user.username.clone(),
             user_id: id,
-        })?
-        .create(&user)?;
+        })?;
     store.transact(transaction).await
 }
 
@@ -296,7 +308,7 @@ async fn load_auction(
             auction_id: id,
         })?;
     }
-    loaded.count(store.transact(transaction).await)?;
+    loaded.count(store.transact(transaction).await, 0)?;
 
     for (lot, item) in seed.items.into_iter().enumerate() {
         let lot_number = u32::try_from(lot)?;
@@ -309,9 +321,15 @@ async fn load_auction(
             name: item.name,
             description: Some(item.description),
             item_type: item.item_type,
-            starting_price: item.starting_price.in_currency(seed.currency)?,
-            reserve_price: item.reserve_price,
-            buy_now_price: item.buy_now_price,
+            starting_price: item.starting_price.for_currency(seed.currency)?,
+            reserve_price: item
+                .reserve_price
+                .map(|p| p.for_currency(seed.currency))
+                .transpose()?,
+            buy_now_price: item
+                .buy_now_price
+                .map(|p| p.for_currency(seed.currency))
+                .transpose()?,
             primary_photo: Some(item.primary_photo),
             gallery: Vec::new(),
             views: 0,
@@ -323,7 +341,7 @@ async fn load_auction(
             updated_at: now,
             version: 1,
         };
-        loaded.count(store.create(&record).await)?;
+        loaded.count(store.create(&record).await, 0)?;
     }
     Ok(())
 }

@@ -3,28 +3,28 @@
 use std::sync::Arc;
 
 use integration_tests::harness::{TestApp, body_json, request};
-use integration_tests::trials;
+use integration_tests::{app_trials, trials};
 use libtest_mimic::Trial;
 use shared::config::Config;
 use shared::domain::SystemClock;
 use shared::store::Store;
 
 pub fn trials() -> Vec<Trial> {
-    trials![
-        health_is_ok_when_the_store_answers,
+    let mut trials = app_trials![health_is_ok_when_the_store_answers,];
+    trials.extend(trials![
         health_is_503_with_retry_after_when_the_store_is_unreachable,
         openapi_document_is_openapi_3_1_and_lists_its_routes,
-    ]
+    ]);
+    trials
 }
 
-async fn health_is_ok_when_the_store_answers() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn health_is_ok_when_the_store_answers(app: TestApp) -> anyhow::Result<()> {
     let response =
         functions::platform::health::get_health(&app.state, request("get-health")?).await?;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
     assert_eq!(body_json(&response)?, serde_json::json!({"status": "ok"}));
-    app.teardown().await
+    Ok(())
 }
 
 async fn health_is_503_with_retry_after_when_the_store_is_unreachable() -> anyhow::Result<()> {

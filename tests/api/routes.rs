@@ -8,7 +8,7 @@ use anyhow::Context;
 use integration_tests::harness::repo_root;
 use integration_tests::trials;
 use libtest_mimic::Trial;
-use shared::store::Collection;
+use shared::store::{Collection, Index, KeyType};
 use utoipa::OpenApi;
 use yaml_serde::Value;
 
@@ -16,6 +16,7 @@ pub fn trials() -> Vec<Trial> {
     trials![
         template_router_binaries_and_openapi_list_the_same_routes,
         template_tables_are_exactly_the_collections,
+        template_indexes_are_exactly_the_indexes_queries_use,
     ]
 }
 
@@ -159,5 +160,59 @@ async fn template_tables_are_exactly_the_collections() -> anyhow::Result<()> {
             definition.logical_id
         );
     }
+    Ok(())
+}
+
+/// (collection, index, partition key, sort key and its type)
+type IndexShape = (String, String, String, Option<(String, String)>);
+
+async fn template_indexes_are_exactly_the_indexes_queries_use() -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(repo_root().join("template.yaml"))?;
+    let mut in_template = BTreeSet::<IndexShape>::new();
+    for table in infra::tables::table_definitions(&text)? {
+        let type_of = |attribute: &str| {
+            table
+                .properties
+                .attribute_definitions
+                .iter()
+                .find(|a| a.attribute_name == attribute)
+                .map(|a| a.attribute_type.clone())
+                .unwrap_or_default()
+        };
+        for index in &table.properties.global_secondary_indexes {
+            let key = |kind: &str| {
+                index
+                    .key_schema
+                    .iter()
+                    .find(|k| k.key_type == kind)
+                    .map(|k| k.attribute_name.clone())
+            };
+            in_template.insert((
+                table.collection.clone(),
+                index.index_name.clone(),
+                key("HASH").unwrap_or_default(),
+                key("RANGE").map(|sort| (sort.clone(), type_of(&sort))),
+            ));
+        }
+    }
+    let in_code: BTreeSet<IndexShape> = Index::ALL
+        .iter()
+        .map(|index| {
+            let sort = index.sort.map(|(name, kind)| {
+                let kind = match kind {
+                    KeyType::S => "S",
+                    KeyType::N => "N",
+                };
+                (name.to_string(), kind.to_string())
+            });
+            (
+                index.collection.name().to_string(),
+                index.name.to_string(),
+                index.partition.to_string(),
+                sort,
+            )
+        })
+        .collect();
+    assert_eq!(in_code, in_template);
     Ok(())
 }

@@ -1,39 +1,39 @@
 //! The seed loader against the local endpoint: what it loads, and that loading twice is harmless.
 
+use integration_tests::app_trials;
 use integration_tests::harness::TestApp;
-use integration_tests::trials;
 use libtest_mimic::Trial;
 use shared::catalog::{AuctionCodeRecord, AuctionRecord, EventType, ItemRecord};
 use shared::domain::AuctionId;
 use shared::identity::{GlobalRole, UserRecord, UserStatus, UsernameIndexRecord};
-use shared::store::{Query, Read, s};
+use shared::store::{Index, Query, Read, s};
 
 pub fn trials() -> Vec<Trial> {
-    trials![
+    app_trials![
         a_second_load_changes_nothing,
         seeded_users_are_active_with_their_roles_and_the_seed_password,
         cinos_owns_a_public_and_a_private_demo_auction,
     ]
 }
 
-async fn a_second_load_changes_nothing() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn a_second_load_changes_nothing(app: TestApp) -> anyhow::Result<()> {
     let first = seeds::load(&app.store, "pw-for-tests", app.clock.as_ref()).await?;
     let second = seeds::load(&app.store, "pw-for-tests", app.clock.as_ref()).await?;
     assert!(first.created > 0);
     assert_eq!(first.existing, 0);
     assert_eq!(second.created, 0);
     assert_eq!(second.existing, first.created);
-    app.teardown().await
+    Ok(())
 }
 
-async fn seeded_users_are_active_with_their_roles_and_the_seed_password() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn seeded_users_are_active_with_their_roles_and_the_seed_password(
+    app: TestApp,
+) -> anyhow::Result<()> {
     seeds::load(&app.store, "pw-for-tests", app.clock.as_ref()).await?;
 
     let users = app
         .store
-        .query::<UserRecord>(Query::index("byEntity", "entity", s(UserRecord::ENTITY)).limit(100))
+        .query::<UserRecord>(Query::index(Index::USERS_BY_ENTITY, s(UserRecord::ENTITY)).limit(100))
         .await?
         .items;
     let mut names: Vec<_> = users.iter().map(|u| u.username.as_str()).collect();
@@ -77,11 +77,10 @@ async fn seeded_users_are_active_with_their_roles_and_the_seed_password() -> any
     let cinos = users.iter().find(|u| u.id == claim.user_id).expect("cinos");
     assert!(cinos.password_hash.verify("pw-for-tests"));
     assert!(!cinos.password_hash.verify(seeds::DEFAULT_PASSWORD));
-    app.teardown().await
+    Ok(())
 }
 
-async fn cinos_owns_a_public_and_a_private_demo_auction() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn cinos_owns_a_public_and_a_private_demo_auction(app: TestApp) -> anyhow::Result<()> {
     seeds::load(&app.store, "pw-for-tests", app.clock.as_ref()).await?;
     let claim = app
         .store
@@ -92,8 +91,7 @@ async fn cinos_owns_a_public_and_a_private_demo_auction() -> anyhow::Result<()> 
     let auctions = app
         .store
         .query::<AuctionRecord>(Query::index(
-            "byOwner",
-            "ownerId",
+            Index::AUCTIONS_BY_OWNER,
             s(claim.user_id.to_string()),
         ))
         .await?
@@ -133,14 +131,14 @@ async fn cinos_owns_a_public_and_a_private_demo_auction() -> anyhow::Result<()> 
         lots(&app, private.id).await?.len() as u32,
         private.item_count
     );
-    app.teardown().await
+    Ok(())
 }
 
 async fn lots(app: &TestApp, auction: AuctionId) -> anyhow::Result<Vec<ItemRecord>> {
     Ok(app
         .store
         .query::<ItemRecord>(
-            Query::index("byAuction", "auctionId", s(auction.to_string())).limit(100),
+            Query::index(Index::ITEMS_BY_AUCTION, s(auction.to_string())).limit(100),
         )
         .await?
         .items)

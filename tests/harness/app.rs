@@ -10,7 +10,9 @@ use shared::store::Store;
 
 use super::local_dynamo::{endpoint, repo_root};
 
-/// Isolated tables and a function's state for one test.
+/// Isolated tables and a function's state for one test. Tests get it from `app_trials!`,
+/// which drops the tables when the test ends, whether it passed or not.
+#[derive(Clone)]
 pub struct TestApp {
     pub state: functions::AppState,
     pub store: Store,
@@ -21,7 +23,6 @@ pub struct TestApp {
 impl TestApp {
     /// Creates every table of `template.yaml` under a prefix no other test uses.
     pub async fn spawn() -> anyhow::Result<Self> {
-        set_local_credentials();
         let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let config = Config {
             table_prefix: prefix,
@@ -45,25 +46,8 @@ impl TestApp {
     }
 
     /// Drops this test's tables.
-    pub async fn teardown(self) -> anyhow::Result<()> {
+    pub async fn teardown(&self) -> anyhow::Result<()> {
         infra::tables::delete_tables(self.store.client(), self.store.tables(), &self.definitions)
             .await
     }
-}
-
-/// The local server accepts any credentials, but the SDK insists on having some.
-fn set_local_credentials() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        for (name, value) in [
-            ("AWS_ACCESS_KEY_ID", "local"),
-            ("AWS_SECRET_ACCESS_KEY", "local"),
-            ("AWS_REGION", "us-east-1"),
-        ] {
-            if std::env::var_os(name).is_none() {
-                // SAFETY: runs once, before any test thread reads the environment.
-                unsafe { std::env::set_var(name, value) };
-            }
-        }
-    });
 }

@@ -32,7 +32,9 @@ pub struct LocalDynamo {
 impl LocalDynamo {
     /// Uses `DYNAMODB_ENDPOINT` when set; otherwise starts the project's pinned moto server
     /// on a free loopback port and waits until it answers.
+    /// Call it before any test thread starts: it also sets dummy AWS credentials.
     pub fn start() -> anyhow::Result<Self> {
+        set_local_credentials();
         if let Some(given) = std::env::var("DYNAMODB_ENDPOINT")
             .ok()
             .filter(|v| !v.is_empty())
@@ -50,16 +52,27 @@ impl LocalDynamo {
             );
         }
         let port = free_port()?;
+        let log_path = repo_root().join(".local/logs/dynamodb-tests.log");
+        std::fs::create_dir_all(repo_root().join(".local/logs"))?;
+        let log = std::fs::File::create(&log_path)?;
         let child = Command::new(&server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .with_context(|| format!("starting {}", server.display()))?;
-        let local = Self { child: Some(child) };
+        let mut local = Self { child: Some(child) };
         let address: SocketAddr = ([127, 0, 0, 1], port).into();
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+            if let Some(child) = local.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                bail!(
+                    "the local DynamoDB server exited ({status}); see {}",
+                    log_path.display()
+                );
+            }
             if Instant::now() > deadline {
                 bail!("the local DynamoDB server did not answer on {address} within 30 s");
             }
@@ -86,4 +99,18 @@ impl Drop for LocalDynamo {
 fn free_port() -> anyhow::Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// The local server accepts any credentials, but the SDK insists on having some.
+fn set_local_credentials() {
+    for (name, value) in [
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_REGION", "us-east-1"),
+    ] {
+        if std::env::var_os(name).is_none() {
+            // SAFETY: called from `main` before the test threads start; nothing else runs.
+            unsafe { std::env::set_var(name, value) };
+        }
+    }
 }

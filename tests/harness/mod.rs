@@ -8,4 +8,4 @@ mod trial;
 pub use app::TestApp;
 pub use fixtures::{body_json, request};
 pub use local_dynamo::{LocalDynamo, endpoint, repo_root};
-pub use trial::trial;
+pub use trial::{app_trial, trial};

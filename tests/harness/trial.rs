@@ -4,6 +4,8 @@ use std::future::Future;
 
 use libtest_mimic::{Failed, Trial};
 
+use super::app::TestApp;
+
 /// A trial named `name` that runs `test` to completion.
 pub fn trial<F, Fut>(name: &str, test: F) -> Trial
 where
@@ -22,12 +24,37 @@ where
     })
 }
 
+/// A trial that gives `test` fresh tables and drops them afterwards, pass or fail.
+pub fn app_trial<F, Fut>(name: &str, test: F) -> Trial
+where
+    F: FnOnce(TestApp) -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    trial(name, move || async move {
+        let app = TestApp::spawn().await?;
+        let outcome = test(app.clone()).await;
+        let teardown = app.teardown().await;
+        outcome.and(teardown)
+    })
+}
+
 /// The trials of the listed async test functions, each named `<module path>::<function>`.
 /// A test function left out of the list is dead code, which clippy refuses.
 #[macro_export]
 macro_rules! trials {
     ($($test:ident),* $(,)?) => {
         vec![$($crate::harness::trial(
+            concat!(module_path!(), "::", stringify!($test)).trim_start_matches("api::"),
+            $test,
+        )),*]
+    };
+}
+
+/// Like `trials!`, for test functions that take a [`TestApp`] (fresh tables, dropped after).
+#[macro_export]
+macro_rules! app_trials {
+    ($($test:ident),* $(,)?) => {
+        vec![$($crate::harness::app_trial(
             concat!(module_path!(), "::", stringify!($test)).trim_start_matches("api::"),
             $test,
         )),*]

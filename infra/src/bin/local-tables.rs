@@ -1,5 +1,6 @@
 //! `local-tables create|delete`: creates (or deletes) the template's tables on the endpoint in
-//! `DYNAMODB_ENDPOINT` under `TABLE_PREFIX`. Used by `make dev`.
+//! `DYNAMODB_ENDPOINT` under `TABLE_PREFIX`. Used by `make dev`. Local only: deployed tables
+//! belong to the SAM stack, so without an endpoint it refuses to run.
 
 use anyhow::{Context, bail};
 use shared::config::Config;
@@ -9,6 +10,9 @@ use shared::store::Store;
 async fn main() -> anyhow::Result<()> {
     let action = std::env::args().nth(1).unwrap_or_default();
     let config = Config::from_env()?;
+    if config.dynamodb_endpoint.is_none() {
+        bail!("DYNAMODB_ENDPOINT is not set: local-tables never touches real AWS tables");
+    }
     let template =
         std::fs::read_to_string(infra::template_path()).context("reading template.yaml")?;
     let definitions = infra::tables::table_definitions(&template)?;

@@ -1,6 +1,9 @@
-//! `load-seeds`: loads the mock data into the tables under `TABLE_PREFIX` on the endpoint in
-//! `DYNAMODB_ENDPOINT`, with every user's password from `SEED_USER_PASSWORD`.
+//! `load-seeds [--remote]`: loads the mock data into the tables under `TABLE_PREFIX` on the
+//! endpoint in `DYNAMODB_ENDPOINT`, every user with the password `SEED_USER_PASSWORD`.
+//! Without an endpoint it would write to real AWS: that takes `--remote` and a password of
+//! one's own, never the published default.
 
+use anyhow::bail;
 use shared::config::Config;
 use shared::domain::SystemClock;
 use shared::store::Store;
@@ -8,8 +11,22 @@ use shared::store::Store;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let password =
-        std::env::var("SEED_USER_PASSWORD").unwrap_or_else(|_| seeds::DEFAULT_PASSWORD.into());
+    let remote = std::env::args().any(|arg| arg == "--remote");
+    let password = std::env::var("SEED_USER_PASSWORD").ok();
+    if config.dynamodb_endpoint.is_none() {
+        if !remote {
+            bail!(
+                "DYNAMODB_ENDPOINT is not set: refusing to seed real AWS tables without --remote"
+            );
+        }
+        if password
+            .as_deref()
+            .is_none_or(|p| p == seeds::DEFAULT_PASSWORD)
+        {
+            bail!("seeding real AWS tables needs SEED_USER_PASSWORD set to a password of your own");
+        }
+    }
+    let password = password.unwrap_or_else(|| seeds::DEFAULT_PASSWORD.into());
     let store = Store::connect(&config).await;
     let loaded = seeds::load(&store, &password, &SystemClock).await?;
     eprintln!(

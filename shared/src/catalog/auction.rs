@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AuctionId, Currency, Money, Timestamp, UserId};
+use crate::store::number::money;
 use crate::store::{Collection, Record, Versioned};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -26,9 +27,11 @@ pub enum AuctionStatus {
 }
 
 /// One rung of the increment ladder: from `from` on, bids rise by `increment`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncrementStep {
+    #[serde(with = "money")]
     pub from: Money,
+    #[serde(with = "money")]
     pub increment: Money,
 }
 
@@ -58,14 +61,13 @@ pub fn default_increments() -> Vec<IncrementStep> {
 }
 
 /// Per-auction rules with the defaults of `domain-rules.md`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuctionSettings {
     pub soft_close_window_sec: u32,
     pub soft_close_extension_sec: u32,
     pub stagger_sec: u32,
     pub payment_window_sec: u32,
-    #[schema(value_type = String, example = "0")]
     pub buyer_premium_percent: Decimal,
     pub increments: Vec<IncrementStep>,
 }

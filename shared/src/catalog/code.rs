@@ -16,13 +16,21 @@ const LENGTH: usize = 8;
 pub struct AuctionCode(String);
 
 impl AuctionCode {
-    /// A fresh random code (about 40 bits).
+    /// A fresh random code: 8 characters of 31, about 2^39.6 possibilities.
     pub fn generate() -> Self {
-        let bytes = uuid::Uuid::new_v4().into_bytes();
-        let code = bytes[..LENGTH]
-            .iter()
-            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-            .collect();
+        let mut code = String::with_capacity(LENGTH);
+        while code.len() < LENGTH {
+            let bytes = uuid::Uuid::new_v4().into_bytes();
+            // Bytes 6 and 8 carry the UUID's version and variant bits; the other 14 are random.
+            let random = bytes.iter().enumerate().filter(|(i, _)| *i != 6 && *i != 8);
+            for (_, byte) in random {
+                // Keep bytes below 8 × 31 = 248 only, so every character is equally likely.
+                let byte = usize::from(*byte);
+                if byte < ALPHABET.len() * 8 && code.len() < LENGTH {
+                    code.push(char::from(ALPHABET[byte % ALPHABET.len()]));
+                }
+            }
+        }
         Self(code)
     }
 

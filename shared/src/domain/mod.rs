@@ -8,5 +8,5 @@ mod time;
 pub use id::{
     AuctionId, BidId, Id, IdError, IdKind, ImageId, ItemId, NotificationId, SessionId, UserId, kind,
 };
-pub use money::{Currency, Money, MoneyError};
+pub use money::{Currency, CurrencyAmount, Money, MoneyError};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp, TimestampError};

@@ -1,5 +1,7 @@
 //! Money: exact decimals (`rust_decimal`), never floats in arithmetic. JSON carries amounts
 //! as strings (`"12000.00"`); the store keeps them as DynamoDB Numbers (see `store::number`).
+//! `Money` itself cannot be serialised: a response shows a [`CurrencyAmount`], which writes
+//! the currency's minor units, so no route can forget them.
 
 use std::fmt;
 use std::str::FromStr;
@@ -127,8 +129,8 @@ impl<'de> Deserialize<'de> for Currency {
 }
 
 /// A non-negative amount of money below one trillion, with at most 3 decimals.
-/// Which currency it is in lives with the auction; [`Money::in_currency`] checks and
-/// formats an amount for one.
+/// Which currency it is in lives with the auction; [`Money::for_currency`] checks an amount
+/// against one and [`Money::in_currency`] makes it presentable in one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(Decimal);
 
@@ -180,18 +182,22 @@ impl Money {
         Ok(Money(value.normalize()))
     }
 
-    /// This amount written with exactly `currency`'s minor units (`12` → `12.00` in USD);
-    /// refuses an amount with more decimals than the currency has.
-    pub fn in_currency(self, currency: Currency) -> Result<Self, MoneyError> {
+    /// This amount, if `currency` can express it (no more decimals than its minor units).
+    pub fn for_currency(self, currency: Currency) -> Result<Self, MoneyError> {
         if self.0.normalize().scale() > currency.minor_units() {
             return Err(MoneyError::TooManyDecimals {
                 currency: currency.code(),
                 allowed: currency.minor_units(),
             });
         }
-        let mut value = self.0;
+        Ok(self)
+    }
+
+    /// This amount written with exactly `currency`'s minor units (`12` → `12.00` in USD).
+    pub fn in_currency(self, currency: Currency) -> Result<CurrencyAmount, MoneyError> {
+        let mut value = self.for_currency(currency)?.0;
         value.rescale(currency.minor_units());
-        Ok(Money(value))
+        Ok(CurrencyAmount(value))
     }
 
     pub fn amount(&self) -> Decimal {
@@ -217,12 +223,6 @@ impl fmt::Display for Money {
     }
 }
 
-impl Serialize for Money {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
-    }
-}
-
 impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         // Only strings: a JSON number may already have lost precision in the client.
@@ -240,19 +240,46 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+fn decimal_string_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(r"^\d{1,12}(\.\d{1,3})?$"))
+        .examples(["12000.00"])
+        .description(Some(
+            "An amount in the auction's currency, as a decimal string.",
+        ))
+        .into()
+}
+
 impl utoipa::PartialSchema for Money {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(r"^\d{1,12}(\.\d{1,3})?$"))
-            .examples(["12000.00"])
-            .description(Some(
-                "An amount in the auction's currency, as a decimal string.",
-            ))
-            .into()
+        decimal_string_schema()
     }
 }
 impl utoipa::ToSchema for Money {}
+
+/// An amount as clients see it: a decimal string with exactly its currency's minor units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CurrencyAmount(Decimal);
+
+impl fmt::Display for CurrencyAmount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for CurrencyAmount {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+impl utoipa::PartialSchema for CurrencyAmount {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        decimal_string_schema()
+    }
+}
+impl utoipa::ToSchema for CurrencyAmount {}
 
 #[cfg(test)]
 mod tests {
@@ -297,7 +324,7 @@ mod tests {
         let yen = Currency::parse("JPY").unwrap();
         assert_eq!(money("500").in_currency(yen).unwrap().to_string(), "500");
         assert_eq!(
-            money("500.5").in_currency(yen),
+            money("500.5").for_currency(yen),
             Err(MoneyError::TooManyDecimals {
                 currency: "JPY",
                 allowed: 0
@@ -308,9 +335,12 @@ mod tests {
 
     #[test]
     fn json_is_a_string_and_numbers_are_refused() {
-        let amount = money("12.50").in_currency(Currency::USD).unwrap();
+        let amount = money("12.5").in_currency(Currency::USD).unwrap();
         assert_eq!(serde_json::to_string(&amount).unwrap(), "\"12.50\"");
-        assert_eq!(serde_json::from_str::<Money>("\"12.50\"").unwrap(), amount);
+        assert_eq!(
+            serde_json::from_str::<Money>("\"12.50\"").unwrap(),
+            money("12.5")
+        );
         assert!(serde_json::from_str::<Money>("12.5").is_err());
     }
 

@@ -144,9 +144,6 @@ impl ApiError {
             Self::Unexpected(cause) => {
                 tracing::error!(code = %problem.code, error.chain = %format!("{cause:#}"), "request failed");
             }
-            Self::Unavailable { .. } => {
-                tracing::warn!(code = %problem.code, error = %error_chain(&self), "store busy");
-            }
             _ => tracing::info!(status = problem.status, code = %problem.code, "request refused"),
         }
         let mut builder = Response::builder()
@@ -164,13 +161,25 @@ impl ApiError {
     }
 }
 
-/// A failed store call: throttling is the client's to retry; anything else is ours.
+/// A failed store call. Handlers map the failures they expect (a lost race is usually a
+/// specific 409 of theirs); this is the answer for the rest: a record that changed under the
+/// request is a generic 409, a busy or unreachable store a 503 the client may retry, and
+/// anything else our fault.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Throttled(_) => Self::Unavailable {
-                retry_after_secs: 1,
-            },
+            StoreError::ConditionFailed(_) => Self::conflict(
+                "CONCURRENT_UPDATE",
+                "The resource changed while the request was processed; read it again and retry.",
+            ),
+            StoreError::Throttled(_)
+            | StoreError::TransactionConflict
+            | StoreError::Unreachable(_) => {
+                tracing::warn!(error = %error_chain(&error), "store busy or unreachable");
+                Self::Unavailable {
+                    retry_after_secs: 1,
+                }
+            }
             StoreError::InvalidCursor => {
                 Self::invalid("cursor", "is not a cursor this list issued")
             }
@@ -239,6 +248,29 @@ mod tests {
         assert_eq!(body["status"], 409);
         assert_eq!(body["code"], "BID_TOO_LOW");
         assert_eq!(body["minimumBid"], "105.00");
+    }
+
+    #[test]
+    fn store_failures_map_to_retryable_or_conflict_answers() {
+        let lost_race = StoreError::ConditionFailed(crate::store::ConditionFailed {
+            collection: crate::store::Collection::Items,
+            operation: 0,
+            current: None,
+        });
+        let error = ApiError::from(lost_race);
+        assert_eq!(error.status(), StatusCode::CONFLICT);
+        assert_eq!(error.problem().code, "CONCURRENT_UPDATE");
+        for busy in [
+            StoreError::TransactionConflict,
+            StoreError::Throttled("slow down".into()),
+        ] {
+            assert_eq!(
+                ApiError::from(busy).status(),
+                StatusCode::SERVICE_UNAVAILABLE
+            );
+        }
+        let bug = ApiError::from(StoreError::PlaceholderClash(":v".into()));
+        assert_eq!(bug.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -24,6 +24,15 @@ pub enum StoreError {
     /// A pagination cursor that this store did not issue for this query.
     #[error("the pagination cursor is not valid for this query")]
     InvalidCursor,
+    /// DynamoDB could not be reached in time (network, timeout); retrying later can help.
+    #[error("DynamoDB could not be reached")]
+    Unreachable(#[source] BoxError),
+    /// A placeholder bound twice to different names or values: a bug in the caller.
+    #[error("expression placeholders bound twice: {0}")]
+    PlaceholderClash(String),
+    /// More writes than one transaction may hold: a bug in the caller.
+    #[error("a transaction of {0} writes exceeds DynamoDB's limit")]
+    TooManyWrites(usize),
     /// A record that does not match its type.
     #[error("a record could not be encoded or decoded")]
     Codec(#[from] serde_dynamo::Error),
@@ -91,6 +100,12 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: fmt::Debug + Send + Sync + 'static,
 {
+    if matches!(
+        error,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    ) {
+        return StoreError::Unreachable(Box::new(error));
+    }
     let code = error.as_service_error().and_then(|e| e.code());
     match code {
         Some(code) if THROTTLING_CODES.contains(&code) => StoreError::Throttled(Box::new(error)),

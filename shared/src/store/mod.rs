@@ -5,6 +5,7 @@
 mod collection;
 mod cursor;
 mod error;
+mod index;
 pub mod number;
 mod query;
 mod record;
@@ -21,6 +22,7 @@ use aws_sdk_dynamodb::types::ReturnValue;
 
 pub use collection::{Collection, Tables};
 pub use error::{ConditionFailed, StoreError};
+pub use index::{Index, KeyType};
 pub use query::{Page, Query};
 pub use record::{Item, Record, Versioned, from_item, key_of, to_item};
 pub use transaction::{MAX_WRITES, Transaction};
@@ -150,7 +152,7 @@ impl Store {
             .table_name(self.tables.name(R::COLLECTION))
             .set_key(Some(key_of(R::COLLECTION, key)))
             .return_values(ReturnValue::AllNew);
-        match update.into_request(request).send().await {
+        match update.into_request(R::COLLECTION, request)?.send().await {
             Ok(output) => from_item(output.attributes.unwrap_or_default()),
             Err(error) => Err(match error.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
@@ -203,6 +205,9 @@ impl Store {
         if transaction.is_empty() {
             return Ok(());
         }
+        if transaction.len() > MAX_WRITES {
+            return Err(StoreError::TooManyWrites(transaction.len()));
+        }
         let collections: Vec<Collection> = transaction.writes.iter().map(|(c, _)| *c).collect();
         let writes = transaction.writes.into_iter().map(|(_, w)| w).collect();
         let error = match self
@@ -223,7 +228,9 @@ impl Store {
         let reasons = cancelled.cancellation_reasons();
         let code_at = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
         if let Some(i) = (0..reasons.len()).find(|&i| code_at(i) == "ConditionalCheckFailed") {
-            return Err(condition_failed(collections[i], reasons[i].item.clone()).at(i));
+            if let Some(collection) = collections.get(i) {
+                return Err(condition_failed(*collection, reasons[i].item.clone()).at(i));
+            }
         }
         if (0..reasons.len()).any(|i| code_at(i) == "TransactionConflict") {
             return Err(StoreError::TransactionConflict);

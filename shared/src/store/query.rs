@@ -4,7 +4,11 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
+use super::collection::Collection;
 use super::cursor;
+use super::index::Index;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+
 use super::error::{StoreError, classify};
 use super::record::{Record, from_item};
 use super::transaction::NonEmpty;
@@ -16,8 +20,7 @@ pub const MAX_PAGE: u32 = 100;
 /// The items of one partition, in sort-key order, from an optional cursor on.
 #[derive(Clone, Debug)]
 pub struct Query {
-    index: Option<String>,
-    partition_attribute: String,
+    index: Index,
     partition_value: AttributeValue,
     sort: Option<Condition>,
     descending: bool,
@@ -44,11 +47,10 @@ impl<T> Page<T> {
 }
 
 impl Query {
-    /// The records of global secondary index `index` whose `attribute` equals `value`.
-    pub fn index(index: &str, attribute: &str, value: AttributeValue) -> Self {
+    /// The records of `index` whose partition key equals `value`.
+    pub fn index(index: Index, value: AttributeValue) -> Self {
         Self {
-            index: Some(index.into()),
-            partition_attribute: attribute.into(),
+            index,
             partition_value: value,
             sort: None,
             descending: false,
@@ -57,8 +59,10 @@ impl Query {
         }
     }
 
-    /// Narrows the sort key with a condition on `#sort` (`#sort >= :from`), bound here.
-    pub fn sort(mut self, attribute: &str, condition: Condition) -> Self {
+    /// Narrows the sort key with a condition on `#sort` (`#sort >= :from`); `#sort` is bound
+    /// to the index's sort key here.
+    pub fn sort(mut self, condition: Condition) -> Self {
+        let attribute = self.index.sort.map_or("", |(name, _)| name);
         self.sort = Some(condition.name("#sort", attribute));
         self
     }
@@ -81,29 +85,35 @@ impl Query {
         self
     }
 
+    /// The collection this query reads.
+    pub fn collection(&self) -> Collection {
+        self.index.collection
+    }
+
     pub(crate) async fn run<R: Record>(
         self,
         client: &Client,
         table: &str,
     ) -> Result<Page<R>, StoreError> {
+        let has_cursor = self.cursor.is_some();
         let start = self
             .cursor
             .as_deref()
-            .map(|c| cursor::decode(c, (&self.partition_attribute, &self.partition_value)))
+            .map(|c| cursor::decode(c, &self.index, &self.partition_value))
             .transpose()?;
         let mut key_condition = Condition::new("#partition = :partition")
-            .name("#partition", &self.partition_attribute)
+            .name("#partition", self.index.partition)
             .value(":partition", self.partition_value.clone());
         if let Some(sort) = self.sort {
             key_condition.expression =
                 format!("{} AND {}", key_condition.expression, sort.expression);
-            key_condition.names.extend(sort.names);
-            key_condition.values.extend(sort.values);
+            key_condition.absorb_placeholders(sort);
         }
+        let key_condition = key_condition.checked()?;
         let output = client
             .query()
             .table_name(table)
-            .set_index_name(self.index)
+            .index_name(self.index.name)
             .key_condition_expression(key_condition.expression)
             .set_expression_attribute_names(key_condition.names.into_non_empty())
             .set_expression_attribute_values(key_condition.values.into_non_empty())
@@ -112,7 +122,17 @@ impl Query {
             .set_exclusive_start_key(start)
             .send()
             .await
-            .map_err(|e| classify("Query", e))?;
+            .map_err(|error| {
+                // With a cursor, a malformed start key is the client's doing, not ours.
+                let bad_start = has_cursor
+                    && error.as_service_error().and_then(|e| e.code())
+                        == Some("ValidationException");
+                if bad_start {
+                    StoreError::InvalidCursor
+                } else {
+                    classify("Query", error)
+                }
+            })?;
         let items = output
             .items
             .unwrap_or_default()

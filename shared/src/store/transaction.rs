@@ -77,7 +77,11 @@ impl Transaction {
         key: &str,
         update: Update,
     ) -> Result<Self, StoreError> {
-        let built = update.into_transact(self.tables.name(collection), key_of(collection, key))?;
+        let built = update.into_transact(
+            collection,
+            self.tables.name(collection),
+            key_of(collection, key),
+        )?;
         self.writes.push((
             collection,
             TransactWriteItem::builder().update(built).build(),

@@ -15,6 +15,21 @@ pub struct Condition {
     pub(crate) expression: String,
     pub(crate) names: HashMap<String, String>,
     pub(crate) values: HashMap<String, AttributeValue>,
+    /// Placeholders bound twice to different things: the request is refused rather than
+    /// silently testing one of them.
+    clashes: Vec<String>,
+}
+
+fn bind<V: PartialEq>(
+    map: &mut HashMap<String, V>,
+    clashes: &mut Vec<String>,
+    placeholder: String,
+    value: V,
+) {
+    if map.get(&placeholder).is_some_and(|bound| *bound != value) {
+        clashes.push(placeholder.clone());
+    }
+    map.insert(placeholder, value);
 }
 
 impl Condition {
@@ -27,13 +42,23 @@ impl Condition {
 
     /// Binds `#placeholder` to an attribute name.
     pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
-        self.names.insert(placeholder.into(), attribute.into());
+        bind(
+            &mut self.names,
+            &mut self.clashes,
+            placeholder.into(),
+            attribute.into(),
+        );
         self
     }
 
     /// Binds `:placeholder` to a value.
     pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
-        self.values.insert(placeholder.into(), value);
+        bind(
+            &mut self.values,
+            &mut self.clashes,
+            placeholder.into(),
+            value,
+        );
         self
     }
 
@@ -54,27 +79,50 @@ impl Condition {
             .value(":expectedVersion", AttributeValue::N(expected.to_string()))
     }
 
-    /// Both conditions (their placeholders must not clash).
+    /// Both conditions.
     pub fn and(mut self, other: Condition) -> Self {
         self.expression = format!("({}) AND ({})", self.expression, other.expression);
-        self.names.extend(other.names);
-        self.values.extend(other.values);
+        self.absorb_placeholders(other);
         self
+    }
+
+    /// Takes over `other`'s placeholders (and clashes), leaving its expression behind.
+    pub(crate) fn absorb_placeholders(&mut self, other: Condition) {
+        self.clashes.extend(other.clashes);
+        for (placeholder, name) in other.names {
+            bind(&mut self.names, &mut self.clashes, placeholder, name);
+        }
+        for (placeholder, value) in other.values {
+            bind(&mut self.values, &mut self.clashes, placeholder, value);
+        }
+    }
+
+    /// This condition, or an error naming the placeholders bound to two different things.
+    pub(crate) fn checked(self) -> Result<Self, StoreError> {
+        if self.clashes.is_empty() {
+            Ok(self)
+        } else {
+            Err(StoreError::PlaceholderClash(self.clashes.join(", ")))
+        }
     }
 }
 
 /// Sets a condition on any request builder that has DynamoDB's condition setters (they share
-/// no trait), asking for the current item back when the condition fails.
+/// no trait), asking for the current item back when the condition fails. Used inside
+/// functions returning `Result<_, StoreError>`.
 macro_rules! with_condition {
     ($builder:expr, $condition:expr) => {
         match $condition {
-            Some(condition) => $builder
-                .condition_expression(condition.expression)
-                .set_expression_attribute_names(condition.names.into_non_empty())
-                .set_expression_attribute_values(condition.values.into_non_empty())
-                .return_values_on_condition_check_failure(
-                    aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-                ),
+            Some(condition) => {
+                let condition = condition.checked()?;
+                $builder
+                    .condition_expression(condition.expression)
+                    .set_expression_attribute_names(condition.names.into_non_empty())
+                    .set_expression_attribute_values(condition.values.into_non_empty())
+                    .return_values_on_condition_check_failure(
+                        aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+            }
             None => $builder,
         }
     };
@@ -82,10 +130,21 @@ macro_rules! with_condition {
 pub(crate) use with_condition;
 
 /// An update expression (`SET #price = :price ADD #bidCount :one`), optionally conditional.
+/// It applies only to an existing record unless it is an [`Update::upsert`]: DynamoDB would
+/// otherwise create a partial record from a mistyped key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Update {
     action: Condition,
     condition: Option<Condition>,
+    upsert: bool,
+}
+
+/// An update's parts, ready for a request.
+struct UpdateParts {
+    expression: String,
+    condition: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
 }
 
 impl Update {
@@ -93,6 +152,7 @@ impl Update {
         Self {
             action: Condition::new(expression),
             condition: None,
+            upsert: false,
         }
     }
 
@@ -108,38 +168,58 @@ impl Update {
         self
     }
 
-    /// Applies only if `condition` holds (its placeholders must not clash with the update's).
+    /// Applies only if `condition` holds.
     pub fn when(mut self, condition: Condition) -> Self {
         self.condition = Some(condition);
         self
     }
 
-    /// The update expression, the condition expression, and every placeholder of both.
-    fn into_parts(self) -> (String, Option<String>, Condition) {
+    /// Creates the record when it does not exist (counters).
+    pub fn upsert(mut self) -> Self {
+        self.upsert = true;
+        self
+    }
+
+    fn into_parts(self, collection: Collection) -> Result<UpdateParts, StoreError> {
+        let exists = (!self.upsert).then(|| {
+            Condition::new("attribute_exists(#existingKey)")
+                .name("#existingKey", collection.key_attribute())
+        });
+        let condition = match (exists, self.condition) {
+            (Some(exists), Some(condition)) => Some(exists.and(condition)),
+            (exists, condition) => exists.or(condition),
+        };
         let mut placeholders = self.action;
         let expression = std::mem::take(&mut placeholders.expression);
-        let condition = self.condition.map(|c| {
-            placeholders.names.extend(c.names);
-            placeholders.values.extend(c.values);
-            c.expression
+        let condition = condition.map(|c| {
+            let expression = c.expression.clone();
+            placeholders.absorb_placeholders(c);
+            expression
         });
-        (expression, condition, placeholders)
+        let placeholders = placeholders.checked()?;
+        Ok(UpdateParts {
+            expression,
+            condition: condition.unwrap_or_default(),
+            names: placeholders.names,
+            values: placeholders.values,
+        })
     }
 
     pub(crate) fn into_transact(
         self,
+        collection: Collection,
         table: String,
         key: Item,
     ) -> Result<aws_sdk_dynamodb::types::Update, StoreError> {
-        let (expression, condition, placeholders) = self.into_parts();
-        let has_condition = condition.is_some();
+        let parts = self.into_parts(collection)?;
+        let has_condition = !parts.condition.is_empty();
         aws_sdk_dynamodb::types::Update::builder()
             .table_name(table)
             .set_key(Some(key))
-            .update_expression(expression)
-            .set_condition_expression(condition)
-            .set_expression_attribute_names(placeholders.names.into_non_empty())
-            .set_expression_attribute_values(placeholders.values.into_non_empty())
+            .update_expression(parts.expression)
+            .set_condition_expression(has_condition.then_some(parts.condition))
+            .set_expression_attribute_names(parts.names.into_non_empty())
+            .set_expression_attribute_values(parts.values.into_non_empty())
             .set_return_values_on_condition_check_failure(
                 has_condition.then_some(ReturnValuesOnConditionCheckFailure::AllOld),
             )
@@ -149,18 +229,22 @@ impl Update {
 
     pub(crate) fn into_request(
         self,
+        collection: Collection,
         request: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
-    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        let (expression, condition, placeholders) = self.into_parts();
-        let has_condition = condition.is_some();
-        request
-            .update_expression(expression)
-            .set_condition_expression(condition)
-            .set_expression_attribute_names(placeholders.names.into_non_empty())
-            .set_expression_attribute_values(placeholders.values.into_non_empty())
+    ) -> Result<
+        aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+        StoreError,
+    > {
+        let parts = self.into_parts(collection)?;
+        let has_condition = !parts.condition.is_empty();
+        Ok(request
+            .update_expression(parts.expression)
+            .set_condition_expression(has_condition.then_some(parts.condition))
+            .set_expression_attribute_names(parts.names.into_non_empty())
+            .set_expression_attribute_values(parts.values.into_non_empty())
             .set_return_values_on_condition_check_failure(
                 has_condition.then_some(ReturnValuesOnConditionCheckFailure::AllOld),
-            )
+            ))
     }
 }
 
@@ -172,4 +256,49 @@ pub fn s(value: impl Into<String>) -> AttributeValue {
 /// A number value.
 pub fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rebinding_a_placeholder_to_another_value_is_refused() {
+        let condition = Condition::new("#status = :status")
+            .name("#status", "status")
+            .value(":status", s("open"))
+            .and(Condition::new("#other = :status").value(":status", s("ready")));
+        assert!(matches!(
+            condition.checked(),
+            Err(StoreError::PlaceholderClash(clash)) if clash == ":status"
+        ));
+    }
+
+    #[test]
+    fn binding_the_same_value_twice_is_fine() {
+        let condition = Condition::new("#s = :v")
+            .name("#s", "status")
+            .and(Condition::new("#s <> :w").name("#s", "status"));
+        assert!(condition.checked().is_ok());
+    }
+
+    #[test]
+    fn an_update_clashing_with_its_condition_is_refused() {
+        let update = Update::new("SET #status = :status")
+            .name("#status", "status")
+            .value(":status", s("ready"))
+            .when(Condition::new("#status = :status").value(":status", s("setup")));
+        assert!(update.into_parts(Collection::Auctions).is_err());
+    }
+
+    #[test]
+    fn updates_require_an_existing_record_unless_upserts() -> Result<(), StoreError> {
+        let plain = Update::new("ADD #n :one").into_parts(Collection::Auctions)?;
+        assert_eq!(plain.condition, "attribute_exists(#existingKey)");
+        let upsert = Update::new("ADD #n :one")
+            .upsert()
+            .into_parts(Collection::Auctions)?;
+        assert_eq!(upsert.condition, "");
+        Ok(())
+    }
 }
