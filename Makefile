@@ -29,8 +29,8 @@ venv: $(VENV_STAMP)
 dev: venv
 	infra/dev.sh
 
-test: venv fmt-check clippy rust-tests template-lint
-	@awk '/^test result:/ { p += $$4; f += $$6 } END { print "tests: " p " passed, " f " failed" }' .local/cargo-test.log
+# Template lint first: the last line of a run is then the test summary, pass or fail.
+test: venv fmt-check clippy template-lint rust-tests
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -39,9 +39,12 @@ clippy:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # The integration tests start their own local DynamoDB server (or use DYNAMODB_ENDPOINT).
-rust-tests:
+rust-tests: venv
 	@mkdir -p .local
-	set -o pipefail; cargo test --workspace --locked 2>&1 | tee .local/cargo-test.log
+	@set -o pipefail; status=0; \
+	cargo test --workspace --locked 2>&1 | tee .local/cargo-test.log || status=$$?; \
+	awk '/^test result:/ { p += $$4; f += $$6 } END { print "tests: " p " passed, " f " failed" }' .local/cargo-test.log; \
+	exit $$status
 
 template-lint: venv
 	$(VENV)/bin/cfn-lint template.yaml

@@ -23,22 +23,30 @@ mkdir -p "$logs"
 started=()
 stop_all() {
   trap - EXIT INT TERM
-  for pid in "${started[@]}"; do
-    # Each service runs in its own process group: stop the group, then the leader by PID.
-    kill -TERM -- "-$pid" 2>/dev/null || true
-    kill -TERM "$pid" 2>/dev/null || true
+  # Newest first: the functions before the store they use. Each service leads its own
+  # process group (setsid). Ask the leader by PID first, so cargo-lambda can stop the
+  # function instances it started; whatever of the group is left after 10 s is killed.
+  local pid i
+  for ((i = ${#started[@]} - 1; i >= 0; i--)); do
+    pid=${started[i]}
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   done
-  for pid in "${started[@]}"; do wait "$pid" 2>/dev/null || true; done
   echo "local stack stopped"
 }
 trap stop_all EXIT
-trap 'exit 130' INT TERM
+# Ctrl-C is how the stack is meant to end: a clean exit, not an error for make to report.
+trap 'exit 0' INT
+trap 'exit 143' TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_for() { # url, seconds, what
+wait_for() { # url, seconds, what, pid of the process that should answer
   local deadline=$((SECONDS + $2))
   until curl -fsS -o /dev/null "$1" 2>/dev/null; do
-    if ((SECONDS > deadline)); then echo "error: $3 did not answer at $1 within $2 s (logs: $logs)" >&2; exit 1; fi
+    kill -0 "$4" 2>/dev/null || { echo "error: $3 exited (logs: $logs)" >&2; exit 1; }
+    ((SECONDS <= deadline)) || { echo "error: $3 did not answer at $1 within $2 s (logs: $logs)" >&2; exit 1; }
     sleep 0.5
   done
 }
@@ -67,7 +75,7 @@ setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" \
 started+=($!)
 base="http://127.0.0.1:$api_port"
 echo "starting the functions (the first run compiles them; logs: $logs/functions.log)..."
-wait_for "$base/health" 900 "the HTTP functions"
+wait_for "$base/health" 900 "the HTTP functions" "${started[-1]}"
 
 cat <<INFO
 

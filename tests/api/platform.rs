@@ -58,7 +58,7 @@ async fn health_is_503_with_retry_after_when_the_store_is_unreachable() -> anyho
 async fn openapi_document_is_openapi_3_1_and_lists_its_routes() -> anyhow::Result<()> {
     let document = functions::openapi::document_json()?;
     let response =
-        functions::platform::openapi_document::get_openapi(&document, request("get-openapi")?)
+        functions::platform::openapi_document::get_openapi(&document, request("get-openapi-json")?)
             .await?;
     assert_eq!(response.status(), 200);
     let body = body_json(&response)?;

@@ -108,9 +108,39 @@ fn openapi_routes() -> anyhow::Result<BTreeSet<(String, String)>> {
     Ok(routes)
 }
 
+/// The function name a route must have: the method, then each path segment, `.` as `-` and
+/// a parameter `{xId}` written `x` (`GET /auctions/{auctionId}` → `get-auctions-auction`).
+fn function_name(method: &str, path: &str) -> String {
+    let mut words = vec![method.to_lowercase()];
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        let word = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(parameter) => {
+                let stem = parameter.strip_suffix("Id").unwrap_or(parameter);
+                stem.chars().fold(String::new(), |mut kebab, c| {
+                    if c.is_uppercase() {
+                        kebab.push('-');
+                    }
+                    kebab.push(c.to_ascii_lowercase());
+                    kebab
+                })
+            }
+            None => segment.replace('.', "-"),
+        };
+        words.push(word);
+    }
+    words.join("-")
+}
+
 async fn template_router_binaries_and_openapi_list_the_same_routes() -> anyhow::Result<()> {
     let (functions, template_routes) = template_functions()?;
     assert!(!template_routes.is_empty());
+    for (method, path, function) in &template_routes {
+        assert_eq!(function, &function_name(method, path), "{method} {path}");
+    }
+    assert_eq!(
+        function_name("PATCH", "/auctions/{auctionId}/members/{userId}"),
+        "patch-auctions-auction-members-user"
+    );
     assert_eq!(
         router_routes()?,
         template_routes,

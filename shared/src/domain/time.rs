@@ -48,7 +48,8 @@ impl Timestamp {
         self.0
     }
 
-    /// This instant moved by `delta` (saturating at the representable range).
+    /// This instant moved by `delta` (unchanged if that would leave chrono's range, which
+    /// spans hundreds of thousands of years).
     pub fn plus(&self, delta: TimeDelta) -> Self {
         Self(self.0.checked_add_signed(delta).unwrap_or(self.0))
     }
