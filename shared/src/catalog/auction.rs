@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{AuctionId, Currency, Money, Timestamp, UserId};
 use crate::store::number::money;
-use crate::store::{Collection, Record, Versioned};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -112,15 +111,4 @@ pub struct AuctionRecord {
     pub version: u64,
 }
 
-impl Record for AuctionRecord {
-    const COLLECTION: Collection = Collection::Auctions;
-    fn key_value(&self) -> String {
-        self.id.to_string()
-    }
-}
-
-impl Versioned for AuctionRecord {
-    fn version(&self) -> u64 {
-        self.version
-    }
-}
+crate::record!(AuctionRecord, Auctions, id, versioned);

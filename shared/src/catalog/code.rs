@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::AuctionId;
-use crate::store::{Collection, Record};
 
 /// Letters and digits without look-alikes (no 0/O, 1/I/L), so codes survive being read aloud.
 const ALPHABET: &[u8; 31] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -45,6 +44,12 @@ impl AuctionCode {
     }
 }
 
+impl std::fmt::Display for AuctionCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Claims a code for one auction.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -53,12 +58,7 @@ pub struct AuctionCodeRecord {
     pub auction_id: AuctionId,
 }
 
-impl Record for AuctionCodeRecord {
-    const COLLECTION: Collection = Collection::AuctionCodeIndex;
-    fn key_value(&self) -> String {
-        self.auction_code.0.clone()
-    }
-}
+crate::record!(AuctionCodeRecord, AuctionCodeIndex, auction_code);
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{AuctionId, ItemId, Money, Timestamp, UserId};
 use crate::store::number::{money, money_option};
-use crate::store::{Collection, Record, Versioned};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -55,15 +54,4 @@ pub struct ItemRecord {
     pub version: u64,
 }
 
-impl Record for ItemRecord {
-    const COLLECTION: Collection = Collection::Items;
-    fn key_value(&self) -> String {
-        self.id.to_string()
-    }
-}
-
-impl Versioned for ItemRecord {
-    fn version(&self) -> u64 {
-        self.version
-    }
-}
+crate::record!(ItemRecord, Items, id, versioned);

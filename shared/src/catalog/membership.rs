@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AuctionId, Timestamp, UserId};
-use crate::store::{Collection, Record, Versioned};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -46,18 +45,7 @@ impl MembershipRecord {
     }
 }
 
-impl Record for MembershipRecord {
-    const COLLECTION: Collection = Collection::AuctionMemberships;
-    fn key_value(&self) -> String {
-        self.id.clone()
-    }
-}
-
-impl Versioned for MembershipRecord {
-    fn version(&self) -> u64 {
-        self.version
-    }
-}
+crate::record!(MembershipRecord, AuctionMemberships, id, versioned);
 
 /// The last bidder number handed out in an auction.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -67,9 +55,4 @@ pub struct BidderCounterRecord {
     pub last: u32,
 }
 
-impl Record for BidderCounterRecord {
-    const COLLECTION: Collection = Collection::AuctionBidderCounters;
-    fn key_value(&self) -> String {
-        self.auction_id.to_string()
-    }
-}
+crate::record!(BidderCounterRecord, AuctionBidderCounters, auction_id);

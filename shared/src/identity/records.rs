@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 use super::password::PasswordHash;
 use crate::domain::{Timestamp, UserId};
-use crate::store::{Collection, Record, Versioned};
 
 /// The global roles; their names are fixed by the product owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -16,6 +15,12 @@ pub enum GlobalRole {
     Customer,
     AuctionUser,
     AuctionArtist,
+}
+
+impl std::fmt::Display for GlobalRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl GlobalRole {
@@ -69,18 +74,7 @@ impl UserRecord {
     pub const ENTITY: &'static str = "user";
 }
 
-impl Record for UserRecord {
-    const COLLECTION: Collection = Collection::Users;
-    fn key_value(&self) -> String {
-        self.id.to_string()
-    }
-}
-
-impl Versioned for UserRecord {
-    fn version(&self) -> u64 {
-        self.version
-    }
-}
+crate::record!(UserRecord, Users, id, versioned);
 
 /// Claims an email for one account: created in the same transaction as the account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,12 +84,7 @@ pub struct EmailIndexRecord {
     pub user_id: UserId,
 }
 
-impl Record for EmailIndexRecord {
-    const COLLECTION: Collection = Collection::EmailIndex;
-    fn key_value(&self) -> String {
-        self.email.clone()
-    }
-}
+crate::record!(EmailIndexRecord, EmailIndex, email);
 
 /// Claims a username for one account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -105,12 +94,7 @@ pub struct UsernameIndexRecord {
     pub user_id: UserId,
 }
 
-impl Record for UsernameIndexRecord {
-    const COLLECTION: Collection = Collection::UsernameIndex;
-    fn key_value(&self) -> String {
-        self.username.clone()
-    }
-}
+crate::record!(UsernameIndexRecord, UsernameIndex, username);
 
 /// A role and the permissions it grants (editable by admins).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -128,18 +112,7 @@ impl RoleRecord {
     pub const ENTITY: &'static str = "role";
 }
 
-impl Record for RoleRecord {
-    const COLLECTION: Collection = Collection::Roles;
-    fn key_value(&self) -> String {
-        self.name.as_str().to_string()
-    }
-}
-
-impl Versioned for RoleRecord {
-    fn version(&self) -> u64 {
-        self.version
-    }
-}
+crate::record!(RoleRecord, Roles, name, versioned);
 
 /// A group and the roles it grants (editable by admins).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -157,18 +130,7 @@ impl GroupRecord {
     pub const ENTITY: &'static str = "group";
 }
 
-impl Record for GroupRecord {
-    const COLLECTION: Collection = Collection::Groups;
-    fn key_value(&self) -> String {
-        self.name.clone()
-    }
-}
-
-impl Versioned for GroupRecord {
-    fn version(&self) -> u64 {
-        self.version
-    }
-}
+crate::record!(GroupRecord, Groups, name, versioned);
 
 /// One permission of the catalog (`resource:action[:scope]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -183,9 +145,4 @@ impl PermissionRecord {
     pub const ENTITY: &'static str = "permission";
 }
 
-impl Record for PermissionRecord {
-    const COLLECTION: Collection = Collection::Permissions;
-    fn key_value(&self) -> String {
-        self.name.clone()
-    }
-}
+crate::record!(PermissionRecord, Permissions, name);

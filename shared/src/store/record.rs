@@ -48,3 +48,25 @@ pub fn to_item<R: Record>(record: &R) -> Result<Item, StoreError> {
 pub fn from_item<R: Record>(item: Item) -> Result<R, StoreError> {
     Ok(serde_dynamo::from_item(item)?)
 }
+
+/// Implements [`Record`] for a struct stored in `collection` and keyed by its field `key`
+/// (any `Display`); with `versioned`, also [`Versioned`] through its `version` field.
+#[macro_export]
+macro_rules! record {
+    ($type:ty, $collection:ident, $key:ident) => {
+        impl $crate::store::Record for $type {
+            const COLLECTION: $crate::store::Collection = $crate::store::Collection::$collection;
+            fn key_value(&self) -> String {
+                self.$key.to_string()
+            }
+        }
+    };
+    ($type:ty, $collection:ident, $key:ident, versioned) => {
+        $crate::record!($type, $collection, $key);
+        impl $crate::store::Versioned for $type {
+            fn version(&self) -> u64 {
+                self.version
+            }
+        }
+    };
+}

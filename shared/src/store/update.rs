@@ -211,18 +211,10 @@ impl Update {
         table: String,
         key: Item,
     ) -> Result<aws_sdk_dynamodb::types::Update, StoreError> {
-        let parts = self.into_parts(collection)?;
-        let has_condition = !parts.condition.is_empty();
-        aws_sdk_dynamodb::types::Update::builder()
+        let builder = aws_sdk_dynamodb::types::Update::builder()
             .table_name(table)
-            .set_key(Some(key))
-            .update_expression(parts.expression)
-            .set_condition_expression(has_condition.then_some(parts.condition))
-            .set_expression_attribute_names(parts.names.into_non_empty())
-            .set_expression_attribute_values(parts.values.into_non_empty())
-            .set_return_values_on_condition_check_failure(
-                has_condition.then_some(ReturnValuesOnConditionCheckFailure::AllOld),
-            )
+            .set_key(Some(key));
+        with_update!(builder, self.into_parts(collection)?)
             .build()
             .map_err(sdk_build)
     }
@@ -235,18 +227,26 @@ impl Update {
         aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
         StoreError,
     > {
-        let parts = self.into_parts(collection)?;
+        Ok(with_update!(request, self.into_parts(collection)?))
+    }
+}
+
+/// Sets an update's expressions on either request builder (single or transactional).
+macro_rules! with_update {
+    ($builder:expr, $parts:expr) => {{
+        let parts: UpdateParts = $parts;
         let has_condition = !parts.condition.is_empty();
-        Ok(request
+        $builder
             .update_expression(parts.expression)
             .set_condition_expression(has_condition.then_some(parts.condition))
             .set_expression_attribute_names(parts.names.into_non_empty())
             .set_expression_attribute_values(parts.values.into_non_empty())
             .set_return_values_on_condition_check_failure(
                 has_condition.then_some(ReturnValuesOnConditionCheckFailure::AllOld),
-            ))
-    }
+            )
+    }};
 }
+use with_update;
 
 /// A string value.
 pub fn s(value: impl Into<String>) -> AttributeValue {
