@@ -24,17 +24,22 @@ where
     })
 }
 
-/// A trial that gives `test` fresh tables and drops them afterwards, pass or fail.
+/// A trial that gives `test` fresh tables and drops them afterwards, pass or fail: the test
+/// runs as a task, so even a failed assertion (a panic) reaches the teardown first.
 pub fn app_trial<F, Fut>(name: &str, test: F) -> Trial
 where
     F: FnOnce(TestApp) -> Fut + Send + 'static,
-    Fut: Future<Output = anyhow::Result<()>>,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     trial(name, move || async move {
         let app = TestApp::spawn().await?;
-        let outcome = test(app.clone()).await;
+        let outcome = tokio::spawn(test(app.clone())).await;
         let teardown = app.teardown().await;
-        outcome.and(teardown)
+        match outcome {
+            Ok(result) => result.and(teardown),
+            Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
+            Err(failure) => Err(failure.into()),
+        }
     })
 }
 

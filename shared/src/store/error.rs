@@ -30,6 +30,12 @@ pub enum StoreError {
     /// A placeholder bound twice to different names or values: a bug in the caller.
     #[error("expression placeholders bound twice: {0}")]
     PlaceholderClash(String),
+    /// A query on an index of another collection than the records asked for: a bug.
+    #[error("index {index} does not belong to {collection}")]
+    WrongIndex {
+        index: &'static str,
+        collection: &'static str,
+    },
     /// More writes than one transaction may hold: a bug in the caller.
     #[error("a transaction of {0} writes exceeds DynamoDB's limit")]
     TooManyWrites(usize),

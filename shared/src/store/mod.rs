@@ -187,8 +187,14 @@ impl Store {
         }
     }
 
-    /// One page of `R`s matching `query`.
+    /// One page of `R`s matching `query`, which must be on an index of `R`'s collection.
     pub async fn query<R: Record>(&self, query: Query) -> Result<Page<R>, StoreError> {
+        if query.collection() != R::COLLECTION {
+            return Err(StoreError::WrongIndex {
+                index: query.index_name(),
+                collection: R::COLLECTION.name(),
+            });
+        }
         query
             .run(&self.client, &self.tables.name(R::COLLECTION))
             .await

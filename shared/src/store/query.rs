@@ -90,6 +90,11 @@ impl Query {
         self.index.collection
     }
 
+    /// The index this query reads.
+    pub fn index_name(&self) -> &'static str {
+        self.index.name
+    }
+
     pub(crate) async fn run<R: Record>(
         self,
         client: &Client,
