@@ -68,6 +68,11 @@ echo "DynamoDB endpoint: $DYNAMODB_ENDPOINT (tables prefixed \"$TABLE_PREFIX\")"
 cargo build --quiet -p infra -p seeds --bins
 target/debug/local-tables create
 target/debug/load-seeds
+# A local token key pair, made once and kept out of git (.local/). Locally every function
+# gets both keys; deployed, only the functions that issue tokens get the private one.
+target/debug/dev-keys "$root/.local/jwt"
+export JWT_PUBLIC_KEY="$(cat "$root/.local/jwt/public.pem")"
+export JWT_PRIVATE_KEY="$(cat "$root/.local/jwt/private.pem")"
 
 port_free "$api_port" || { echo "error: port $api_port is busy (set API_PORT)" >&2; exit 1; }
 setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" \

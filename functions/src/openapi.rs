@@ -1,9 +1,10 @@
 //! The OpenAPI document: every route's `#[utoipa::path]` is listed here, and a test checks
 //! that this list, the template, the local router and the binaries agree.
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
-use crate::platform;
+use crate::{identity, platform};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,11 +17,39 @@ use crate::platform;
     paths(
         platform::health::get_health,
         platform::openapi_document::get_openapi,
+        identity::register::post_auth_register,
+        identity::login::post_auth_login,
+        identity::refresh::post_auth_refresh,
+        identity::logout::post_auth_logout,
+        identity::me::get_me,
+        identity::me::patch_me,
     ),
     components(schemas(shared::http::Problem, shared::http::FieldError)),
-    tags((name = "platform", description = "The deployment itself.")),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "platform", description = "The deployment itself."),
+        (name = "identity", description = "Accounts, logins and sessions."),
+    ),
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme the routes' `security` refers to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The OpenAPI 3.1 document as JSON.
 pub fn document_json() -> Result<String, serde_json::Error> {

@@ -2,16 +2,18 @@
 
 use std::sync::Arc;
 
-use shared::config::Config;
+use shared::config::{Config, ConfigError};
 use shared::domain::{Clock, SystemClock};
+use shared::identity::AccessTokens;
 use shared::store::Store;
 
-/// Configuration, clients and the clock, built once per cold start.
+/// Configuration, clients, token keys and the clock, built once per cold start.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub config: Config,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    pub tokens: AccessTokens,
 }
 
 impl AppState {
@@ -21,15 +23,29 @@ impl AppState {
         let config = Config::from_env().inspect_err(|error| {
             tracing::error!(error = %error, "configuration is incomplete; the function cannot start");
         })?;
-        let store = Store::connect(&config).await;
-        Ok(Self::new(config, store, Arc::new(SystemClock)))
+        let store = Store::connect(&config.store).await;
+        let state = Self::new(config, store, Arc::new(SystemClock)).inspect_err(|error| {
+            tracing::error!(error = %error, "configuration is invalid; the function cannot start");
+        })?;
+        Ok(state)
     }
 
-    pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>) -> Self {
-        Self {
+    /// The state from parts (tests build it with their own store and clock).
+    pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        let tokens = AccessTokens::from_config(&config.auth)?;
+        Ok(Self {
             config,
             store,
             clock,
-        }
+            tokens,
+        })
+    }
+
+    /// The calling user, or `401`.
+    pub async fn caller(
+        &self,
+        request: &lambda_http::Request,
+    ) -> Result<shared::identity::Caller, shared::http::ApiError> {
+        shared::identity::authenticate(&self.store, &self.tokens, self.clock.now(), request).await
     }
 }

@@ -1,4 +1,4 @@
-//! Local tooling. The table definitions live once, in `template.yaml`; this crate reads
+//! Local tooling: tables from the template, and local token keys. The table definitions live once, in `template.yaml`; this crate reads
 //! them from there, so local tables and deployed tables cannot drift.
 
 pub mod tables;

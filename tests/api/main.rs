@@ -2,6 +2,7 @@
 //! local DynamoDB server (unless `DYNAMODB_ENDPOINT` names one), runs every test, each on
 //! tables of its own, and stops the server by its PID.
 
+mod identity;
 mod platform;
 mod routes;
 mod seeds;
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
         platform::trials(),
         routes::trials(),
         seeds::trials(),
+        identity::trials(),
     ]
     .into_iter()
     .flatten()

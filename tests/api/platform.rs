@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use integration_tests::harness::{TestApp, body_json, request};
+use integration_tests::harness::{TestApp, body_json, request, test_config};
 use integration_tests::{app_trials, trials};
 use libtest_mimic::Trial;
-use shared::config::Config;
 use shared::domain::SystemClock;
 use shared::store::Store;
 
@@ -29,12 +28,9 @@ async fn health_is_ok_when_the_store_answers(app: TestApp) -> anyhow::Result<()>
 
 async fn health_is_503_with_retry_after_when_the_store_is_unreachable() -> anyhow::Result<()> {
     // Nothing listens on port 1 of the loopback address.
-    let config = Config {
-        table_prefix: "unreachable-".into(),
-        dynamodb_endpoint: Some("http://127.0.0.1:1".into()),
-    };
-    let store = Store::connect(&config).await;
-    let state = functions::AppState::new(config, store, Arc::new(SystemClock));
+    let config = test_config("unreachable-", "http://127.0.0.1:1");
+    let store = Store::connect(&config.store).await;
+    let state = functions::AppState::new(config, store, Arc::new(SystemClock))?;
 
     let error = functions::platform::health::get_health(&state, request("get-health")?)
         .await

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use shared::config::Config;
+use std::sync::OnceLock;
+
+use shared::config::{AuthConfig, Config, StoreConfig};
 use shared::domain::{ManualClock, Timestamp};
 use shared::store::Store;
 
@@ -24,11 +26,8 @@ impl TestApp {
     /// Creates every table of `template.yaml` under a prefix no other test uses.
     pub async fn spawn() -> anyhow::Result<Self> {
         let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        let config = Config {
-            table_prefix: prefix,
-            dynamodb_endpoint: Some(endpoint().to_string()),
-        };
-        let store = Store::connect(&config).await;
+        let config = test_config(&prefix, endpoint());
+        let store = Store::connect(&config.store).await;
         let template = std::fs::read_to_string(repo_root().join("template.yaml"))
             .context("reading template.yaml")?;
         let definitions = infra::tables::table_definitions(&template)?;
@@ -36,7 +35,7 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(
             Timestamp::parse("2026-11-21T09:00:00.000Z").context("start time")?,
         ));
-        let state = functions::AppState::new(config, store.clone(), clock.clone());
+        let state = functions::AppState::new(config, store.clone(), clock.clone())?;
         Ok(Self {
             state,
             store,
@@ -49,5 +48,27 @@ impl TestApp {
     pub async fn teardown(&self) -> anyhow::Result<()> {
         infra::tables::delete_tables(self.store.client(), self.store.tables(), &self.definitions)
             .await
+    }
+}
+
+/// The configuration a function would read, for tables under `prefix` on `endpoint`, with a
+/// key pair made once per test run (so tokens of one test verify in another's state).
+pub fn test_config(prefix: &str, endpoint: &str) -> Config {
+    static KEYS: OnceLock<(String, String)> = OnceLock::new();
+    let (private_key, public_key) =
+        KEYS.get_or_init(|| shared::identity::tokens::generate_key_pair().unwrap_or_default());
+    Config {
+        store: StoreConfig {
+            table_prefix: prefix.to_string(),
+            dynamodb_endpoint: Some(endpoint.to_string()),
+        },
+        auth: AuthConfig {
+            public_key_pem: public_key.clone(),
+            private_key_pem: Some(private_key.clone()),
+            issuer: "auction-platform".into(),
+            audience: "auction-platform-api".into(),
+            lockout_threshold: 5,
+            lockout_secs: 900,
+        },
     }
 }

@@ -25,3 +25,53 @@ pub fn body_json(response: &Response<Body>) -> anyhow::Result<serde_json::Value>
     };
     serde_json::from_slice(bytes).context("the response body is not JSON")
 }
+
+/// A request as API Gateway (HTTP API, payload 2.0) delivers it: `method` on `path`, with an
+/// optional JSON body and bearer token.
+pub fn api_request(
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+    token: Option<&str>,
+) -> anyhow::Result<Request> {
+    let mut headers = serde_json::json!({
+        "accept": "application/json",
+        "host": "abc123.execute-api.us-east-1.amazonaws.com",
+        "user-agent": "integration-tests",
+        "x-forwarded-for": "203.0.113.7",
+    });
+    if body.is_some() {
+        headers["content-type"] = "application/json".into();
+    }
+    if let Some(token) = token {
+        headers["authorization"] = format!("Bearer {token}").into();
+    }
+    let event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "integration-tests"
+            },
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": format!("{method} {path}"),
+            "stage": "$default",
+            "time": "21/Nov/2026:09:00:00 +0000",
+            "timeEpoch": 1795251600000_i64
+        },
+        "body": body.map(|b| b.to_string()),
+        "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).context("building an API Gateway event")
+}

@@ -5,7 +5,7 @@ mod fixtures;
 mod local_dynamo;
 mod trial;
 
-pub use app::TestApp;
-pub use fixtures::{body_json, request};
+pub use app::{TestApp, test_config};
+pub use fixtures::{api_request, body_json, request};
 pub use local_dynamo::{LocalDynamo, endpoint, repo_root};
 pub use trial::{app_trial, trial};

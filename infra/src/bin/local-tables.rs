@@ -3,13 +3,13 @@
 //! belong to the SAM stack, so without an endpoint it refuses to run.
 
 use anyhow::{Context, bail};
-use shared::config::Config;
+use shared::config::StoreConfig;
 use shared::store::Store;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let action = std::env::args().nth(1).unwrap_or_default();
-    let config = Config::from_env()?;
+    let config = StoreConfig::from_env()?;
     if config.dynamodb_endpoint.is_none() {
         bail!("DYNAMODB_ENDPOINT is not set: local-tables never touches real AWS tables");
     }

@@ -4,13 +4,13 @@
 //! one's own, never the published default.
 
 use anyhow::bail;
-use shared::config::Config;
+use shared::config::StoreConfig;
 use shared::domain::SystemClock;
 use shared::store::Store;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::from_env()?;
+    let config = StoreConfig::from_env()?;
     let remote = std::env::args().any(|arg| arg == "--remote");
     let password = std::env::var("SEED_USER_PASSWORD").ok();
     if config.dynamodb_endpoint.is_none() {

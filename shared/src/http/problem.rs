@@ -32,6 +32,9 @@ pub enum ApiError {
     MalformedRequest(String),
     #[error("unauthenticated")]
     Unauthenticated,
+    /// A login with an unknown account or a wrong password (one answer for both).
+    #[error("invalid credentials")]
+    InvalidCredentials,
     #[error("forbidden ({code}): {detail}")]
     Forbidden { code: &'static str, detail: String },
     #[error("not found")]
@@ -74,7 +77,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MalformedRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -93,6 +96,10 @@ impl ApiError {
             Self::Unauthenticated => (
                 "UNAUTHENTICATED",
                 "A valid access token is required.".to_string(),
+            ),
+            Self::InvalidCredentials => (
+                "INVALID_CREDENTIALS",
+                "The login or the password is wrong.".to_string(),
             ),
             Self::Forbidden { code, detail } => (*code, detail.clone()),
             Self::NotFound => ("NOT_FOUND", "No such resource.".to_string()),

@@ -1,10 +1,17 @@
 //! Identity: accounts, global roles, groups and permissions, and password hashing.
 
+pub mod guard;
 pub mod password;
+pub mod profile;
 mod records;
+pub mod sessions;
+pub mod tokens;
 
+pub use guard::{Caller, authenticate, caller};
 pub use password::PasswordHash;
 pub use records::{
-    EmailIndexRecord, GlobalRole, GroupRecord, PermissionRecord, RoleRecord, UserRecord,
-    UserStatus, UsernameIndexRecord,
+    EmailIndexRecord, GlobalRole, GroupRecord, NotificationPreferences, PermissionRecord,
+    RoleRecord, UserRecord, UserStatus, UsernameIndexRecord,
 };
+pub use sessions::{RefreshToken, SessionRecord};
+pub use tokens::{AccessTokens, Claims, TokenError};

@@ -6,7 +6,19 @@ use super::password::PasswordHash;
 use crate::domain::{Timestamp, UserId};
 
 /// The global roles; their names are fixed by the product owner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum GlobalRole {
     Admin,
@@ -42,6 +54,33 @@ impl GlobalRole {
 pub enum UserStatus {
     Active,
     Disabled,
+    /// Personal data removed on request; the account can no longer be used.
+    Purged,
+}
+
+/// Which notifications a user wants, and how.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NotificationPreferences {
+    /// Being outbid on an item.
+    pub outbid: bool,
+    /// Winning an item, payment due and reminders.
+    pub won: bool,
+    /// Auctions one follows opening or closing.
+    pub auction_updates: bool,
+    /// Also by email (in-app notifications are always kept).
+    pub email: bool,
+}
+
+impl Default for NotificationPreferences {
+    fn default() -> Self {
+        Self {
+            outbid: true,
+            won: true,
+            auction_updates: true,
+            email: true,
+        }
+    }
 }
 
 /// An account. `entity` is always `"user"`: the partition of the `byEntity` index that
@@ -65,6 +104,13 @@ pub struct UserRecord {
     pub groups: Vec<String>,
     pub status: UserStatus,
     pub password_hash: PasswordHash,
+    /// Consecutive failed logins since the last success or lock.
+    #[serde(default)]
+    pub failed_logins: u32,
+    /// Logins are refused until then (too many failures).
+    pub locked_until: Option<Timestamp>,
+    #[serde(default)]
+    pub notification_preferences: NotificationPreferences,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,

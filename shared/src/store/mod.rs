@@ -18,17 +18,18 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnValue};
 
+pub use aws_sdk_dynamodb::types::AttributeValue;
 pub use collection::{Collection, Tables};
 pub use error::{ConditionFailed, StoreError};
 pub use index::{Index, KeyType};
 pub use query::{Page, Query};
-pub use record::{Item, Record, Versioned, from_item, key_of, to_item};
+pub use record::{Item, Record, Versioned, from_item, key_of, to_attribute, to_item};
 pub use transaction::{MAX_WRITES, Transaction};
 pub use update::{Condition, Update, n, s};
 
-use crate::config::Config;
+use crate::config::StoreConfig;
 use error::classify;
 use transaction::NonEmpty;
 use update::with_condition;
@@ -51,7 +52,7 @@ pub struct Store {
 
 impl Store {
     /// Builds the client once per cold start, pointed at a local endpoint when configured.
-    pub async fn connect(config: &Config) -> Self {
+    pub async fn connect(config: &StoreConfig) -> Self {
         let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
         let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
         if let Some(endpoint) = &config.dynamodb_endpoint {
@@ -102,6 +103,62 @@ impl Store {
             .await
             .map_err(|e| classify("GetItem", e))?;
         output.item.map(from_item).transpose()
+    }
+
+    /// The records of `R`'s collection with these keys (missing ones are left out), in one
+    /// round trip per 100 keys.
+    pub async fn get_many<R: Record>(
+        &self,
+        keys: &[String],
+        read: Read,
+    ) -> Result<Vec<R>, StoreError> {
+        let table = self.tables.name(R::COLLECTION);
+        let mut records = Vec::with_capacity(keys.len());
+        let mut unique: Vec<&String> = keys.iter().collect();
+        unique.sort();
+        unique.dedup();
+        for chunk in unique.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(
+                        chunk
+                            .iter()
+                            .map(|k| key_of(R::COLLECTION, k.as_str()))
+                            .collect(),
+                    ))
+                    .consistent_read(read == Read::Strong)
+                    .build()
+                    .map_err(transaction::sdk_build)?,
+            );
+            // DynamoDB may hand back part of a batch as unprocessed: ask again, a few times.
+            for _ in 0..5 {
+                let Some(request) = pending.take() else { break };
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&table, request)
+                    .send()
+                    .await
+                    .map_err(|e| classify("BatchGetItem", e))?;
+                for item in output
+                    .responses
+                    .and_then(|mut r| r.remove(&table))
+                    .unwrap_or_default()
+                {
+                    records.push(from_item(item)?);
+                }
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&table))
+                    .filter(|k| !k.keys().is_empty());
+            }
+            if pending.is_some() {
+                return Err(StoreError::Throttled(
+                    "BatchGetItem left keys unprocessed".into(),
+                ));
+            }
+        }
+        Ok(records)
     }
 
     /// Creates `record`; `ConditionFailed` (with the existing record) if its key is taken.

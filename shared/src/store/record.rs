@@ -44,6 +44,11 @@ pub fn to_item<R: Record>(record: &R) -> Result<Item, StoreError> {
     Ok(item)
 }
 
+/// Encodes one value (a nested map, a list) as an attribute, for update expressions.
+pub fn to_attribute<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    Ok(serde_dynamo::to_attribute_value(value)?)
+}
+
 /// Decodes a record.
 pub fn from_item<R: Record>(item: Item) -> Result<R, StoreError> {
     Ok(serde_dynamo::from_item(item)?)

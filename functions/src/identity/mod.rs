@@ -1,0 +1,12 @@
+//! Accounts, logins and sessions: `/auth/*` and `/me`.
+
+pub mod login;
+pub mod logout;
+pub mod me;
+pub mod refresh;
+pub mod register;
+mod session;
+mod view;
+
+pub use session::AuthTokens;
+pub use view::UserView;

@@ -1,0 +1,117 @@
+//! The one guard every function authorises through: who is calling (from the bearer token)
+//! and what they may do (their effective permissions). It reads the account, its groups and
+//! roles on every request, so a disabled account or an edited role takes effect at once,
+//! not when the token expires.
+
+use std::collections::BTreeSet;
+
+use lambda_http::Request;
+use lambda_http::http::header::AUTHORIZATION;
+
+use super::records::{GlobalRole, GroupRecord, RoleRecord, UserRecord, UserStatus};
+use super::tokens::AccessTokens;
+use crate::domain::{Timestamp, UserId};
+use crate::http::ApiError;
+use crate::store::{Read, Store, StoreError};
+
+/// An authenticated caller and what they may do.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: UserRecord,
+    /// The user's own role and the roles their groups grant.
+    pub roles: BTreeSet<GlobalRole>,
+    /// The union of those roles' permissions.
+    pub permissions: BTreeSet<String>,
+}
+
+impl Caller {
+    /// Works out `user`'s effective roles and permissions from the current role and group maps.
+    pub async fn load(store: &Store, user: UserRecord) -> Result<Self, StoreError> {
+        let groups: Vec<GroupRecord> = store.get_many(&user.groups, Read::Strong).await?;
+        let mut roles = BTreeSet::from([user.user_role]);
+        roles.extend(groups.iter().flat_map(|group| group.roles.iter().copied()));
+        let names: Vec<String> = roles.iter().map(|role| role.as_str().to_string()).collect();
+        let grants: Vec<RoleRecord> = store.get_many(&names, Read::Strong).await?;
+        let permissions = grants
+            .into_iter()
+            .flat_map(|role| role.permissions)
+            .collect();
+        Ok(Self {
+            user,
+            roles,
+            permissions,
+        })
+    }
+
+    pub fn id(&self) -> UserId {
+        self.user.id
+    }
+
+    /// Whether the caller holds `permission`.
+    pub fn can(&self, permission: &str) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// `403 FORBIDDEN` unless the caller holds `permission`.
+    pub fn require(&self, permission: &str) -> Result<(), ApiError> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden {
+                code: "FORBIDDEN",
+                detail: "You are not allowed to do this.".into(),
+            })
+        }
+    }
+}
+
+/// The caller, or `401` when the request carries no valid token.
+pub async fn authenticate(
+    store: &Store,
+    tokens: &AccessTokens,
+    now: Timestamp,
+    request: &Request,
+) -> Result<Caller, ApiError> {
+    caller(store, tokens, now, request)
+        .await?
+        .ok_or(ApiError::Unauthenticated)
+}
+
+/// The caller if the request carries a token, `None` for an anonymous request. A token that
+/// is present but not valid is a `401`, never a silent fall back to anonymous.
+pub async fn caller(
+    store: &Store,
+    tokens: &AccessTokens,
+    now: Timestamp,
+    request: &Request,
+) -> Result<Option<Caller>, ApiError> {
+    let Some(header) = request.headers().get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(ApiError::Unauthenticated)?;
+    let claims = tokens.verify(token, now).map_err(|reason| {
+        tracing::info!(%reason, "access token refused");
+        ApiError::Unauthenticated
+    })?;
+    let user_id = UserId::parse(&claims.sub).map_err(|_| ApiError::Unauthenticated)?;
+    let user = store
+        .get::<UserRecord>(&user_id.to_string(), Read::Strong)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    match user.status {
+        UserStatus::Active => {}
+        UserStatus::Disabled => {
+            return Err(ApiError::Forbidden {
+                code: "ACCOUNT_DISABLED",
+                detail: "This account is disabled.".into(),
+            });
+        }
+        UserStatus::Purged => return Err(ApiError::Unauthenticated),
+    }
+    Ok(Some(Caller::load(store, user).await?))
+}
