@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::TimeDelta;
-use functions::identity::{login, logout, me, refresh, register};
+use functions::identity::{login, logout, me, my_sessions, password, refresh, register};
 use integration_tests::app_trials;
 use integration_tests::harness::{TestApp, api_request, body_json};
 use libtest_mimic::Trial;
@@ -28,13 +28,18 @@ pub fn trials() -> Vec<Trial> {
         a_disabled_account_is_refused_at_once,
         the_profile_can_be_updated_and_cleared,
         a_seeded_user_logs_in_and_sees_their_permissions,
+        a_password_change_ends_the_other_sessions_only,
+        sessions_are_listed_with_the_current_one_and_can_be_ended,
     ]
 }
 
 /// Calls a handler with an API Gateway event and answers (status, JSON body).
 macro_rules! call {
-    ($handler:path, $app:expr, $method:literal, $path:literal, $body:expr, $token:expr) => {{
-        let request = api_request($method, $path, $body, $token)?;
+    ($handler:path, $app:expr, $method:literal, $path:literal, $body:expr, $token:expr) => {
+        call!($handler, $app, $method, $path, [], $body, $token)
+    };
+    ($handler:path, $app:expr, $method:literal, $route:literal, $params:expr, $body:expr, $token:expr) => {{
+        let request = api_request($method, $route, &$params, $body, $token)?;
         let response = $handler(&$app.state, request)
             .await
             .unwrap_or_else(ApiError::into_response);
@@ -313,7 +318,7 @@ async fn five_failures_lock_logins_until_the_window_passes(app: TestApp) -> anyh
         );
         assert_eq!(status, 401, "attempt {attempt}");
     }
-    let request = api_request("POST", "/auth/login", Some(&right), None)?;
+    let request = api_request("POST", "/auth/login", &[], Some(&right), None)?;
     let response = login::post_auth_login(&app.state, request)
         .await
         .unwrap_or_else(ApiError::into_response);
@@ -612,5 +617,188 @@ async fn a_seeded_user_logs_in_and_sees_their_permissions(app: TestApp) -> anyho
     }
     assert!(!permissions.contains(&"user:manage"));
     assert_eq!(me["roles"], json!(["user", "auction_artist"]));
+    Ok(())
+}
+
+async fn sign_in(app: &TestApp, login_name: &str, password: &str) -> anyhow::Result<Value> {
+    let body = json!({"login": login_name, "password": password});
+    let (status, signed_in) = call!(
+        login::post_auth_login,
+        app,
+        "POST",
+        "/auth/login",
+        Some(&body),
+        None
+    );
+    anyhow::ensure!(status == 200, "login answered {status}: {signed_in}");
+    Ok(signed_in)
+}
+
+async fn a_password_change_ends_the_other_sessions_only(app: TestApp) -> anyhow::Result<()> {
+    let here = register_ada(&app).await?;
+    let elsewhere = sign_in(&app, "ada", "correct horse").await?;
+    let token = text(&here, "accessToken");
+
+    let wrong = json!({"currentPassword": "wrong horse", "newPassword": "battery staple"});
+    let (status, problem) = call!(
+        password::post_me_password,
+        app,
+        "POST",
+        "/me/password",
+        Some(&wrong),
+        Some(token)
+    );
+    assert_eq!(
+        (status, text(&problem["errors"][0], "field")),
+        (422, "currentPassword")
+    );
+    let short = json!({"currentPassword": "correct horse", "newPassword": "short"});
+    let (status, problem) = call!(
+        password::post_me_password,
+        app,
+        "POST",
+        "/me/password",
+        Some(&short),
+        Some(token)
+    );
+    assert_eq!(
+        (status, text(&problem["errors"][0], "field")),
+        (422, "newPassword")
+    );
+
+    let change = json!({"currentPassword": "correct horse", "newPassword": "battery staple"});
+    let (status, _) = call!(
+        password::post_me_password,
+        app,
+        "POST",
+        "/me/password",
+        Some(&change),
+        Some(token)
+    );
+    assert_eq!(status, 204);
+
+    let elsewhere_refresh = json!({"refreshToken": text(&elsewhere, "refreshToken")});
+    let (status, _) = call!(
+        refresh::post_auth_refresh,
+        app,
+        "POST",
+        "/auth/refresh",
+        Some(&elsewhere_refresh),
+        None
+    );
+    assert_eq!(status, 401, "the other session is over");
+    let here_refresh = json!({"refreshToken": text(&here, "refreshToken")});
+    let (status, _) = call!(
+        refresh::post_auth_refresh,
+        app,
+        "POST",
+        "/auth/refresh",
+        Some(&here_refresh),
+        None
+    );
+    assert_eq!(status, 200, "this session goes on");
+
+    let old = json!({"login": "ada", "password": "correct horse"});
+    let (status, _) = call!(
+        login::post_auth_login,
+        app,
+        "POST",
+        "/auth/login",
+        Some(&old),
+        None
+    );
+    assert_eq!(status, 401);
+    sign_in(&app, "ada", "battery staple").await?;
+    Ok(())
+}
+
+async fn sessions_are_listed_with_the_current_one_and_can_be_ended(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let here = register_ada(&app).await?;
+    let elsewhere = sign_in(&app, "ada", "correct horse").await?;
+    let token = text(&here, "accessToken");
+
+    let (status, list) = call!(
+        my_sessions::get_me_sessions,
+        app,
+        "GET",
+        "/me/sessions",
+        None,
+        Some(token)
+    );
+    assert_eq!(status, 200);
+    let items = list["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 2);
+    let current: Vec<&Value> = items.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["userAgent"], "integration-tests");
+    assert_eq!(current[0]["sourceIp"], "203.0.113.7");
+    let other_id = items
+        .iter()
+        .find(|s| s["current"] == false)
+        .map(|s| text(s, "id").to_string())
+        .unwrap_or_default();
+
+    // Another account's session is invisible: 404, as for an id that does not exist.
+    let mallory = call!(
+        register::post_auth_register,
+        app,
+        "POST",
+        "/auth/register",
+        Some(&registration("mallory@example.com", "mallory")),
+        None
+    )
+    .1;
+    let (status, _) = call!(
+        my_sessions::delete_me_sessions_session,
+        app,
+        "DELETE",
+        "/me/sessions/{sessionId}",
+        [("sessionId", other_id.as_str())],
+        None,
+        Some(text(&mallory, "accessToken"))
+    );
+    assert_eq!(status, 404);
+    let (status, _) = call!(
+        my_sessions::delete_me_sessions_session,
+        app,
+        "DELETE",
+        "/me/sessions/{sessionId}",
+        [("sessionId", "not-a-session")],
+        None,
+        Some(token)
+    );
+    assert_eq!(status, 404);
+
+    let (status, _) = call!(
+        my_sessions::delete_me_sessions_session,
+        app,
+        "DELETE",
+        "/me/sessions/{sessionId}",
+        [("sessionId", other_id.as_str())],
+        None,
+        Some(token)
+    );
+    assert_eq!(status, 204);
+    let elsewhere_refresh = json!({"refreshToken": text(&elsewhere, "refreshToken")});
+    let (status, _) = call!(
+        refresh::post_auth_refresh,
+        app,
+        "POST",
+        "/auth/refresh",
+        Some(&elsewhere_refresh),
+        None
+    );
+    assert_eq!(status, 401);
+    let (_, list) = call!(
+        my_sessions::get_me_sessions,
+        app,
+        "GET",
+        "/me/sessions",
+        None,
+        Some(token)
+    );
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
     Ok(())
 }

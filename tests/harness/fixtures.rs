@@ -26,14 +26,25 @@ pub fn body_json(response: &Response<Body>) -> anyhow::Result<serde_json::Value>
     serde_json::from_slice(bytes).context("the response body is not JSON")
 }
 
-/// A request as API Gateway (HTTP API, payload 2.0) delivers it: `method` on `path`, with an
-/// optional JSON body and bearer token.
+/// A request as API Gateway (HTTP API, payload 2.0) delivers it: `method` on the route
+/// `route` (`/me/sessions/{sessionId}`) with its path parameters, an optional JSON body and
+/// bearer token.
 pub fn api_request(
     method: &str,
-    path: &str,
+    route: &str,
+    parameters: &[(&str, &str)],
     body: Option<&serde_json::Value>,
     token: Option<&str>,
 ) -> anyhow::Result<Request> {
+    let path = parameters
+        .iter()
+        .fold(route.to_string(), |path, (name, value)| {
+            path.replace(&format!("{{{name}}}"), value)
+        });
+    let path_parameters: serde_json::Map<String, serde_json::Value> = parameters
+        .iter()
+        .map(|(name, value)| (name.to_string(), serde_json::Value::from(*value)))
+        .collect();
     let mut headers = serde_json::json!({
         "accept": "application/json",
         "host": "abc123.execute-api.us-east-1.amazonaws.com",
@@ -48,8 +59,9 @@ pub fn api_request(
     }
     let event = serde_json::json!({
         "version": "2.0",
-        "routeKey": format!("{method} {path}"),
+        "routeKey": format!("{method} {route}"),
         "rawPath": path,
+        "pathParameters": path_parameters,
         "rawQueryString": "",
         "headers": headers,
         "requestContext": {
@@ -65,7 +77,7 @@ pub fn api_request(
                 "userAgent": "integration-tests"
             },
             "requestId": uuid::Uuid::new_v4().to_string(),
-            "routeKey": format!("{method} {path}"),
+            "routeKey": format!("{method} {route}"),
             "stage": "$default",
             "time": "21/Nov/2026:09:00:00 +0000",
             "timeEpoch": 1795251600000_i64

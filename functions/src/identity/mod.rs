@@ -3,6 +3,8 @@
 pub mod login;
 pub mod logout;
 pub mod me;
+pub mod my_sessions;
+pub mod password;
 pub mod refresh;
 pub mod register;
 mod session;

@@ -1,7 +1,9 @@
 //! Parsing request bodies at the edge: JSON that does not parse is a `400`; JSON of the
 //! wrong shape (unknown, missing, duplicate or invalid fields) a `422` naming the field.
 
-use lambda_http::{Body, Request};
+use std::str::FromStr;
+
+use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
@@ -30,6 +32,16 @@ pub fn parse_json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiE
             _ => malformed(&inner),
         }
     })
+}
+
+/// The path parameter `name` as a `T` (an id). A value that cannot be one names no resource
+/// there can be, so it is a `404`, like any other unknown id.
+pub fn path_parameter<T: FromStr>(request: &Request, name: &str) -> Result<T, ApiError> {
+    request
+        .path_parameters_ref()
+        .and_then(|parameters| parameters.first(name))
+        .and_then(|value| value.parse().ok())
+        .ok_or(ApiError::NotFound)
 }
 
 fn malformed(error: &serde_json::Error) -> ApiError {

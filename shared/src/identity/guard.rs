@@ -10,7 +10,7 @@ use lambda_http::http::header::AUTHORIZATION;
 
 use super::records::{GlobalRole, GroupRecord, RoleRecord, UserRecord, UserStatus};
 use super::tokens::AccessTokens;
-use crate::domain::{Timestamp, UserId};
+use crate::domain::{SessionId, Timestamp, UserId};
 use crate::http::ApiError;
 use crate::store::{Read, Store, StoreError};
 
@@ -22,6 +22,8 @@ pub struct Caller {
     pub roles: BTreeSet<GlobalRole>,
     /// The union of those roles' permissions.
     pub permissions: BTreeSet<String>,
+    /// The session the access token was issued for.
+    pub session: Option<SessionId>,
 }
 
 impl Caller {
@@ -40,6 +42,7 @@ impl Caller {
             user,
             roles,
             permissions,
+            session: None,
         })
     }
 
@@ -113,5 +116,7 @@ pub async fn caller(
         }
         UserStatus::Purged => return Err(ApiError::Unauthenticated),
     }
-    Ok(Some(Caller::load(store, user).await?))
+    let mut caller = Caller::load(store, user).await?;
+    caller.session = SessionId::parse(&claims.sid).ok();
+    Ok(Some(caller))
 }

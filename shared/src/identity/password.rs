@@ -38,6 +38,11 @@ impl PasswordHash {
         Ok(Self(hash.to_string()))
     }
 
+    /// The PHC string, as stored.
+    pub fn phc(&self) -> &str {
+        &self.0
+    }
+
     /// Whether `password` matches this hash (constant-time comparison inside argon2).
     pub fn verify(&self, password: &str) -> bool {
         let Ok(parsed) = argon2::password_hash::PasswordHash::new(&self.0) else {
