@@ -1,6 +1,7 @@
 //! The library every function uses: pure domain rules, the DynamoDB store, HTTP helpers,
 //! configuration and telemetry. Nothing here knows whether it runs on Lambda or locally.
 
+pub mod audit;
 pub mod catalog;
 pub mod config;
 pub mod domain;

@@ -5,14 +5,10 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use shared::domain::UserId;
-use shared::http::{ApiError, FieldError, json, parse_json_body};
-use shared::identity::{
-    Caller, EmailIndexRecord, GlobalRole, PasswordHash, UserRecord, UserStatus,
-    UsernameIndexRecord, profile,
-};
-use shared::store::{Collection, StoreError};
+use shared::http::{ApiError, json, parse_json_body};
+use shared::identity::{Caller, GlobalRole};
 
+use super::accounts::{self, NewAccount};
 use super::session::{AuthTokens, new_session, tokens_for};
 use crate::AppState;
 
@@ -49,79 +45,20 @@ pub async fn post_auth_register(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let registration: Registration = parse_json_body(&request)?;
-    let mut errors = Vec::new();
-    let mut check = |field: &str, outcome: Result<String, &str>| {
-        outcome
-            .map_err(|message| errors.push(FieldError::new(field, message)))
-            .unwrap_or_default()
-    };
-    let email = check("email", profile::email(&registration.email));
-    let username = check("username", profile::username(&registration.username));
-    let display_name = check(
-        "displayName",
-        profile::display_name(&registration.display_name),
-    );
-    let password = check(
-        "password",
-        profile::new_password(&registration.password).map(str::to_string),
-    );
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-
+    let account = NewAccount::parse(
+        &registration.email,
+        &registration.username,
+        &registration.password,
+        &registration.display_name,
+    )?;
     let now = state.clock.now();
-    let user = UserRecord {
-        id: UserId::new(),
-        entity: UserRecord::ENTITY.into(),
-        email,
-        username,
-        display_name,
-        given_name: None,
-        family_name: None,
-        nick_name: None,
-        picture: None,
-        phone: None,
-        time_zone: None,
-        user_role: GlobalRole::User,
-        groups: vec![SELF_SERVICE_GROUP.into()],
-        status: UserStatus::Active,
-        password_hash: PasswordHash::create(&password)?,
-        failed_logins: 0,
-        locked_until: None,
-        notification_preferences: Default::default(),
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
+    let user = account.into_record(GlobalRole::User, vec![SELF_SERVICE_GROUP.into()], now)?;
     let (session, refresh) = new_session(user.id, &request, now)?;
-    let transaction = state
-        .store
-        .transaction()
-        .create(&EmailIndexRecord {
-            email: user.email.clone(),
-            user_id: user.id,
-        })?
-        .create(&UsernameIndexRecord {
-            username: user.username.clone(),
-            user_id: user.id,
-        })?
-        .create(&user)?
-        .create(&session)?;
-    match state.store.transact(transaction).await {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed(failed)) => {
-            return Err(match failed.collection {
-                Collection::EmailIndex => {
-                    ApiError::conflict("EMAIL_TAKEN", "An account with this email already exists.")
-                }
-                Collection::UsernameIndex => {
-                    ApiError::conflict("USERNAME_TAKEN", "This username is taken.")
-                }
-                _ => StoreError::ConditionFailed(failed).into(),
-            });
-        }
-        Err(other) => return Err(other.into()),
-    }
+    accounts::create(
+        &state.store,
+        accounts::creation(&state.store, &user)?.create(&session)?,
+    )
+    .await?;
     tracing::info!(user.id = %user.id, "account registered");
     let caller = Caller::load(&state.store, user).await?;
     json(StatusCode::CREATED, &tokens_for(state, caller, &refresh)?)

@@ -44,6 +44,21 @@ pub fn path_parameter<T: FromStr>(request: &Request, name: &str) -> Result<T, Ap
         .ok_or(ApiError::NotFound)
 }
 
+/// A list request's `?limit=` (default 20, 1 to 100) and opaque `?cursor=`.
+pub fn page_parameters(request: &Request) -> Result<(u32, Option<String>), ApiError> {
+    let query = request.query_string_parameters_ref();
+    let first = |name: &str| query.and_then(|q| q.first(name)).map(str::to_string);
+    let limit = match first("limit") {
+        None => 20,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|limit| (1..=100).contains(limit))
+            .ok_or_else(|| ApiError::invalid("limit", "must be a whole number from 1 to 100"))?,
+    };
+    Ok((limit, first("cursor").filter(|c| !c.is_empty())))
+}
+
 fn malformed(error: &serde_json::Error) -> ApiError {
     ApiError::MalformedRequest(format!("The body is not valid JSON: {error}."))
 }

@@ -35,6 +35,23 @@ impl std::fmt::Display for GlobalRole {
     }
 }
 
+impl std::str::FromStr for GlobalRole {
+    type Err = ();
+    fn from_str(name: &str) -> Result<Self, ()> {
+        [
+            Self::Admin,
+            Self::Staff,
+            Self::User,
+            Self::Customer,
+            Self::AuctionUser,
+            Self::AuctionArtist,
+        ]
+        .into_iter()
+        .find(|role| role.as_str() == name)
+        .ok_or(())
+    }
+}
+
 impl GlobalRole {
     /// The role's name as stored and shown (`auction_artist`).
     pub fn as_str(self) -> &'static str {

@@ -62,6 +62,7 @@ impl Index {
     pub const AUDIT_BY_AUCTION: Index = index(C::AuditLogs, "byAuction", "auctionId", ("at", S));
     pub const TOTALS_BY_AUCTION: Index =
         index(C::Totals, "byAuction", "auctionId", ("bidderNumber", N));
+    pub const TOTALS_BY_BIDDER: Index = index(C::Totals, "byBidder", "bidderId", ("auctionId", S));
     pub const NOTIFICATIONS_BY_USER: Index =
         index(C::Notifications, "byUser", "userId", ("createdAt", S));
     pub const CONNECTIONS_BY_AUCTION: Index = index(
@@ -72,7 +73,7 @@ impl Index {
     );
 
     /// Every index, for checking against the template.
-    pub const ALL: [Index; 17] = [
+    pub const ALL: [Index; 18] = [
         Self::AUCTIONS_BY_OWNER,
         Self::AUCTIONS_BY_STATUS,
         Self::USERS_BY_ENTITY,
@@ -88,6 +89,7 @@ impl Index {
         Self::BIDS_BY_BIDDER,
         Self::AUDIT_BY_AUCTION,
         Self::TOTALS_BY_AUCTION,
+        Self::TOTALS_BY_BIDDER,
         Self::NOTIFICATIONS_BY_USER,
         Self::CONNECTIONS_BY_AUCTION,
     ];

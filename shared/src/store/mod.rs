@@ -252,9 +252,33 @@ impl Store {
                 collection: R::COLLECTION.name(),
             });
         }
-        query
+        let page = query
             .run(&self.client, &self.tables.name(R::COLLECTION))
-            .await
+            .await?;
+        let items = page
+            .items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// One page of `query` as JSON, whatever the records' types (personal-data exports).
+    pub async fn query_json(&self, query: Query) -> Result<Page<serde_json::Value>, StoreError> {
+        let table = self.tables.name(query.collection());
+        let page = query.run(&self.client, &table).await?;
+        let items = page
+            .items
+            .into_iter()
+            .map(serde_dynamo::from_item)
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// Starts a transaction on this store's tables.

@@ -10,7 +10,7 @@ use super::index::Index;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 
 use super::error::{StoreError, classify};
-use super::record::{Record, from_item};
+use super::record::Item;
 use super::transaction::NonEmpty;
 use super::update::Condition;
 
@@ -95,11 +95,8 @@ impl Query {
         self.index.name
     }
 
-    pub(crate) async fn run<R: Record>(
-        self,
-        client: &Client,
-        table: &str,
-    ) -> Result<Page<R>, StoreError> {
+    /// One page of raw items.
+    pub(crate) async fn run(self, client: &Client, table: &str) -> Result<Page<Item>, StoreError> {
         let has_cursor = self.cursor.is_some();
         let start = self
             .cursor
@@ -138,17 +135,14 @@ impl Query {
                     classify("Query", error)
                 }
             })?;
-        let items = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<Vec<R>, _>>()?;
         let next_cursor = output
             .last_evaluated_key
             .filter(|key| !key.is_empty())
             .map(|key| cursor::encode(&key))
             .transpose()?;
-        Ok(Page { items, next_cursor })
+        Ok(Page {
+            items: output.items.unwrap_or_default(),
+            next_cursor,
+        })
     }
 }

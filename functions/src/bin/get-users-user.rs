@@ -1,0 +1,7 @@
+//! Lambda entry point of `GET /users/{userId}`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let state = functions::AppState::from_env().await?;
+    shared::http::serve(|request| functions::identity::users::get_users_user(&state, request)).await
+}

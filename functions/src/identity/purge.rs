@@ -1,0 +1,97 @@
+//! Purging personal data (`DELETE /me`, and administrators' `DELETE /users/{userId}`): the
+//! account keeps its id, so its bids stay consistent, but loses everything that identifies a
+//! person, its email and username become free again, and it can no longer sign in.
+
+use lambda_http::{Body, Request, Response};
+use shared::audit::{AuditAction, AuditRecord};
+use shared::domain::UserId;
+use shared::http::{ApiError, no_content};
+use shared::identity::{PasswordHash, RefreshToken, UserRecord};
+use shared::store::{Collection, Condition, Update, n, s};
+
+use super::my_sessions::live_sessions;
+use super::refresh::revoke;
+use crate::AppState;
+
+/// Purges the caller's own personal data.
+#[utoipa::path(
+    delete,
+    path = "/me",
+    tag = "identity",
+    operation_id = "deleteMe",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Purged; this account can no longer sign in."),
+        (status = 401, description = "No valid token.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn delete_me(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = state.caller(&request).await?;
+    caller.require("profile:delete:own")?;
+    purge(state, &caller.user, caller.id()).await?;
+    no_content()
+}
+
+/// Removes `user`'s personal data, releases its email and username, ends its sessions, and
+/// records `pii_purged` by `actor`, all or nothing (sessions after).
+pub(super) async fn purge(
+    state: &AppState,
+    user: &UserRecord,
+    actor: UserId,
+) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    // A hash of a secret nobody ever saw: no password can match it.
+    let unusable = PasswordHash::create(&RefreshToken::generate(Default::default())?.text())?;
+    let erase = Update::new(
+        "SET #status = :purged, #email = :email, #username = :username, #displayName = :name, \
+         #passwordHash = :hash, #updatedAt = :now \
+         REMOVE #givenName, #familyName, #nickName, #picture, #phone, #timeZone, #lockedUntil \
+         ADD #version :one",
+    )
+    .name("#status", "status")
+    .name("#email", "email")
+    .name("#username", "username")
+    .name("#displayName", "displayName")
+    .name("#passwordHash", "passwordHash")
+    .name("#updatedAt", "updatedAt")
+    .name("#givenName", "givenName")
+    .name("#familyName", "familyName")
+    .name("#nickName", "nickName")
+    .name("#picture", "picture")
+    .name("#phone", "phone")
+    .name("#timeZone", "timeZone")
+    .name("#lockedUntil", "lockedUntil")
+    .name("#version", "version")
+    .value(":purged", s("purged"))
+    .value(":email", s(format!("purged-{}@invalid", user.id)))
+    .value(":username", s(format!("purged-{}", user.id)))
+    .value(":name", s("Former user"))
+    .value(":hash", s(unusable.phc()))
+    .value(":now", s(now.to_string()))
+    .value(":one", n(1))
+    .when(Condition::version_is("version", user.version));
+    let claimed_by_user = || {
+        Condition::new("#userId = :userId")
+            .name("#userId", "userId")
+            .value(":userId", s(user.id.to_string()))
+    };
+    let audit = AuditRecord::new(AuditAction::PiiPurged, Some(actor), now).target(user.id);
+    let transaction = state
+        .store
+        .transaction()
+        .update(Collection::Users, &user.id.to_string(), erase)?
+        .delete(Collection::EmailIndex, &user.email, Some(claimed_by_user()))?
+        .delete(
+            Collection::UsernameIndex,
+            &user.username,
+            Some(claimed_by_user()),
+        )?
+        .create(&audit)?;
+    state.store.transact(transaction).await?;
+    for session in live_sessions(state, user.id, now).await? {
+        revoke(state, &session, now).await?;
+    }
+    tracing::info!(user.id = %user.id, actor.id = %actor, "personal data purged");
+    Ok(())
+}

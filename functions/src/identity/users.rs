@@ -1,0 +1,361 @@
+//! `GET|POST /users`, `GET|PATCH|DELETE /users/{userId}`: accounts created and managed by
+//! administrators. Every change is audited (`user_created`, `user_updated`, `role_changed`,
+//! `pii_purged`) in the same transaction.
+
+use std::collections::BTreeSet;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use shared::audit::{AuditAction, AuditRecord};
+use shared::domain::{Timestamp, UserId};
+use shared::http::{ApiError, json, no_content, page_parameters, parse_json_body, path_parameter};
+use shared::identity::{Caller, GlobalRole, GroupRecord, UserRecord, UserStatus, profile};
+use shared::store::{Collection, Condition, Index, Query, Read, Update, n, s, to_attribute};
+
+use super::accounts::{self, NewAccount};
+use super::purge::purge;
+use super::view::UserView;
+use crate::AppState;
+
+/// The permission administrators need for every `/users` route.
+const USER_MANAGE: &str = "user:manage";
+
+/// An account in a list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSummary {
+    pub id: UserId,
+    pub email: String,
+    pub username: String,
+    pub display_name: String,
+    pub user_role: GlobalRole,
+    pub groups: Vec<String>,
+    pub status: UserStatus,
+    pub created_at: Timestamp,
+}
+
+/// A page of accounts, oldest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserList {
+    pub items: Vec<UserSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// An account an administrator creates.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewUser {
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    pub display_name: String,
+    /// Default `user`.
+    pub user_role: Option<GlobalRole>,
+    /// Default `["auction_user"]`; every group must exist.
+    pub groups: Option<Vec<String>>,
+}
+
+/// What an administrator may change on an account.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserChanges {
+    /// `active` or `disabled` (purging is `DELETE`).
+    pub status: Option<UserStatus>,
+    pub user_role: Option<GlobalRole>,
+    pub groups: Option<Vec<String>>,
+    pub display_name: Option<String>,
+}
+
+/// Lists accounts (administrators).
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "administration",
+    operation_id = "listUsers",
+    security(("bearer" = [])),
+    params(
+        ("limit" = Option<u32>, Query, description = "1 to 100, default 20."),
+        ("cursor" = Option<String>, Query, description = "From the previous page."),
+    ),
+    responses(
+        (status = 200, description = "A page of accounts.", body = UserList),
+        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn get_users(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
+    state.caller(&request).await?.require(USER_MANAGE)?;
+    let (limit, cursor) = page_parameters(&request)?;
+    let query = Query::index(Index::USERS_BY_ENTITY, s(UserRecord::ENTITY))
+        .limit(limit)
+        .after(cursor.as_deref());
+    let page = state.store.query::<UserRecord>(query).await?;
+    let list = UserList {
+        next_cursor: page.next_cursor,
+        items: page
+            .items
+            .into_iter()
+            .map(|user| UserSummary {
+                id: user.id,
+                email: user.email,
+                username: user.username,
+                display_name: user.display_name,
+                user_role: user.user_role,
+                groups: user.groups,
+                status: user.status,
+                created_at: user.created_at,
+            })
+            .collect(),
+    };
+    json(StatusCode::OK, &list)
+}
+
+/// Creates an account with chosen roles and groups (administrators).
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "administration",
+    operation_id = "createUser",
+    security(("bearer" = [])),
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "The account.", body = UserView),
+        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 409, description = "`EMAIL_TAKEN` or `USERNAME_TAKEN`.", body = shared::http::Problem),
+        (status = 422, description = "Invalid fields or unknown groups.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn post_users(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = state.caller(&request).await?;
+    caller.require(USER_MANAGE)?;
+    let new_user: NewUser = parse_json_body(&request)?;
+    let account = NewAccount::parse(
+        &new_user.email,
+        &new_user.username,
+        &new_user.password,
+        &new_user.display_name,
+    )?;
+    let groups = existing_groups(
+        state,
+        new_user
+            .groups
+            .unwrap_or_else(|| vec!["auction_user".into()]),
+    )
+    .await?;
+    let role = new_user.user_role.unwrap_or(GlobalRole::User);
+    let now = state.clock.now();
+    let user = account.into_record(role, groups.clone(), now)?;
+    let audit = AuditRecord::new(AuditAction::UserCreated, Some(caller.id()), now)
+        .target(user.id)
+        .detail("userRole", role.as_str())
+        .detail("groups", groups);
+    accounts::create(
+        &state.store,
+        accounts::creation(&state.store, &user)?.create(&audit)?,
+    )
+    .await?;
+    let created = Caller::load(&state.store, user).await?;
+    json(StatusCode::CREATED, &UserView::from(created))
+}
+
+/// One account with its effective permissions (administrators).
+#[utoipa::path(
+    get,
+    path = "/users/{userId}",
+    tag = "administration",
+    operation_id = "getUser",
+    security(("bearer" = [])),
+    params(("userId" = String, Path, description = "The account's id.")),
+    responses(
+        (status = 200, description = "The account.", body = UserView),
+        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 404, description = "No such account.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn get_users_user(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    state.caller(&request).await?.require(USER_MANAGE)?;
+    let user = target_user(state, &request).await?;
+    json(
+        StatusCode::OK,
+        &UserView::from(Caller::load(&state.store, user).await?),
+    )
+}
+
+/// Disables or enables an account, changes its role, groups or name (administrators).
+#[utoipa::path(
+    patch,
+    path = "/users/{userId}",
+    tag = "administration",
+    operation_id = "updateUser",
+    security(("bearer" = [])),
+    params(("userId" = String, Path, description = "The account's id.")),
+    request_body = UserChanges,
+    responses(
+        (status = 200, description = "The account as it is now.", body = UserView),
+        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 404, description = "No such account.", body = shared::http::Problem),
+        (status = 422, description = "Invalid changes.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn patch_users_user(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    let caller = state.caller(&request).await?;
+    caller.require(USER_MANAGE)?;
+    let user = target_user(state, &request).await?;
+    let changes: UserChanges = parse_json_body(&request)?;
+    if user.status == UserStatus::Purged {
+        return Err(ApiError::NotFound);
+    }
+    if changes.status == Some(UserStatus::Purged) {
+        return Err(ApiError::invalid(
+            "status",
+            "must be active or disabled (DELETE purges)",
+        ));
+    }
+    // An administrator cannot lock themselves out of administration.
+    if user.id == caller.id()
+        && (changes.status == Some(UserStatus::Disabled)
+            || changes
+                .user_role
+                .is_some_and(|role| role != GlobalRole::Admin))
+    {
+        return Err(ApiError::invalid(
+            "userRole",
+            "you cannot remove your own administrator access",
+        ));
+    }
+    let groups = match changes.groups {
+        Some(groups) => Some(existing_groups(state, groups).await?),
+        None => None,
+    };
+    let display_name = changes
+        .display_name
+        .map(|name| profile::display_name(&name).map_err(|m| ApiError::invalid("displayName", m)))
+        .transpose()?;
+
+    let now = state.clock.now();
+    let mut set = vec![("updatedAt", s(now.to_string()))];
+    let mut user_updated =
+        AuditRecord::new(AuditAction::UserUpdated, Some(caller.id()), now).target(user.id);
+    let mut role_changed =
+        AuditRecord::new(AuditAction::RoleChanged, Some(caller.id()), now).target(user.id);
+    if let Some(status) = changes.status.filter(|status| *status != user.status) {
+        set.push(("status", to_attribute(&status)?));
+        user_updated =
+            user_updated.detail("status", serde_json::to_value(status).unwrap_or_default());
+    }
+    if let Some(name) = display_name.filter(|name| *name != user.display_name) {
+        set.push(("displayName", s(name)));
+        user_updated = user_updated.detail("displayName", true);
+    }
+    if let Some(role) = changes.user_role.filter(|role| *role != user.user_role) {
+        set.push(("userRole", s(role.as_str())));
+        role_changed = role_changed.detail("userRole", role.as_str());
+    }
+    if let Some(groups) = groups.filter(|groups| *groups != user.groups) {
+        set.push(("groups", to_attribute(&groups)?));
+        role_changed = role_changed.detail("groups", groups);
+    }
+    let assignments: Vec<String> = set
+        .iter()
+        .map(|(field, _)| format!("#{field} = :{field}"))
+        .collect();
+    let mut update = Update::new(format!("SET {} ADD #version :one", assignments.join(", ")))
+        .name("#version", "version")
+        .value(":one", n(1))
+        .when(Condition::version_is("version", user.version));
+    for (field, value) in set {
+        update = update
+            .name(&format!("#{field}"), field)
+            .value(&format!(":{field}"), value);
+    }
+    let mut transaction =
+        state
+            .store
+            .transaction()
+            .update(Collection::Users, &user.id.to_string(), update)?;
+    for audit in [user_updated, role_changed] {
+        if !audit.details.is_empty() {
+            transaction = transaction.create(&audit)?;
+        }
+    }
+    state.store.transact(transaction).await?;
+    let updated = state
+        .store
+        .get::<UserRecord>(&user.id.to_string(), Read::Strong)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    json(
+        StatusCode::OK,
+        &UserView::from(Caller::load(&state.store, updated).await?),
+    )
+}
+
+/// Purges an account's personal data (administrators); its bids stay, anonymised.
+#[utoipa::path(
+    delete,
+    path = "/users/{userId}",
+    tag = "administration",
+    operation_id = "purgeUser",
+    security(("bearer" = [])),
+    params(("userId" = String, Path, description = "The account's id.")),
+    responses(
+        (status = 204, description = "Purged; the account can no longer sign in."),
+        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 404, description = "No such account.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn delete_users_user(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    let caller = state.caller(&request).await?;
+    caller.require(USER_MANAGE)?;
+    let user = target_user(state, &request).await?;
+    if user.status != UserStatus::Purged {
+        purge(state, &user, caller.id()).await?;
+    }
+    no_content()
+}
+
+/// The account named by the path, or 404.
+async fn target_user(state: &AppState, request: &Request) -> Result<UserRecord, ApiError> {
+    let id: UserId = path_parameter(request, "userId")?;
+    state
+        .store
+        .get::<UserRecord>(&id.to_string(), Read::Strong)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// `groups`, deduplicated, if every one exists; otherwise a 422 naming the unknown ones.
+async fn existing_groups(state: &AppState, groups: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let wanted: BTreeSet<String> = groups.into_iter().collect();
+    let found: BTreeSet<String> = state
+        .store
+        .get_many::<GroupRecord>(&wanted.iter().cloned().collect::<Vec<_>>(), Read::Strong)
+        .await?
+        .into_iter()
+        .map(|group| group.name)
+        .collect();
+    let unknown: Vec<&str> = wanted.difference(&found).map(String::as_str).collect();
+    if unknown.is_empty() {
+        Ok(wanted.into_iter().collect())
+    } else {
+        Err(ApiError::invalid(
+            "groups",
+            format!("do not exist: {}", unknown.join(", ")),
+        ))
+    }
+}
