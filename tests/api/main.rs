@@ -2,6 +2,7 @@
 //! local DynamoDB server (unless `DYNAMODB_ENDPOINT` names one), runs every test, each on
 //! tables of its own, and stops the server by its PID.
 
+mod administration;
 mod identity;
 mod platform;
 mod routes;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
         routes::trials(),
         seeds::trials(),
         identity::trials(),
+        administration::trials(),
     ]
     .into_iter()
     .flatten()
