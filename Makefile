@@ -8,11 +8,12 @@ VENV_STAMP := $(VENV)/.installed-$(shell cat infra/requirements.txt infra/requir
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv dev test fmt-check clippy rust-tests template-lint build deploy lock
+.PHONY: help venv dev test fmt-check clippy rust-tests template-lint build deploy lock bench-auth
 
 help:
 	@echo "make dev    - run the local stack (DynamoDB, tables, seeds, every HTTP function)"
 	@echo "make test   - formatting, clippy, unit and integration tests, template lint"
+	@echo "make bench-auth - Argon2id and login latency on this machine"
 	@echo "make build  - release build of every function for arm64 (target/lambda/<name>/)"
 	@echo "make deploy - build, then sam deploy (settings in samconfig.toml)"
 
@@ -49,6 +50,10 @@ rust-tests: venv
 template-lint: venv
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint
+
+# Argon2id and login latency on this machine (optimised build; not part of `make test`).
+bench-auth: venv
+	cargo bench -p integration-tests --bench auth
 
 # Release builds cross-compile with zig, installed into the venv only when needed.
 build: venv

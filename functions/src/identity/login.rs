@@ -7,7 +7,7 @@ use chrono::TimeDelta;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use shared::domain::Timestamp;
+use shared::domain::{Timestamp, UserId};
 use shared::http::{ApiError, json, parse_json_body};
 use shared::identity::{
     Caller, EmailIndexRecord, PasswordHash, UserRecord, UserStatus, UsernameIndexRecord,
@@ -56,8 +56,21 @@ pub async fn post_auth_login(
     let credentials: Credentials = parse_json_body(&request)?;
     let now = state.clock.now();
     let Some(user) = find_account(state, &credentials.login).await? else {
+        // The same work as for a wrong password: a read of an account, a hash, and a failure
+        // count (on an id that exists nowhere, so the update's condition fails and writes
+        // nothing). Timing must not tell which accounts exist.
+        let nobody = UserId::new().to_string();
+        state.store.get::<UserRecord>(&nobody, Read::Strong).await?;
         if let Some(decoy) = decoy_hash() {
             decoy.verify(&credentials.password);
+        }
+        match state
+            .store
+            .update::<UserRecord>(&nobody, count_failure())
+            .await
+        {
+            Ok(_) | Err(shared::store::StoreError::ConditionFailed(_)) => {}
+            Err(other) => return Err(other.into()),
         }
         return Err(ApiError::InvalidCredentials);
     };
@@ -130,6 +143,13 @@ async fn find_account(state: &AppState, login: &str) -> Result<Option<UserRecord
         .await?)
 }
 
+/// One more consecutive failure (only on an existing account: updates require one).
+fn count_failure() -> Update {
+    Update::new("ADD #failed :one")
+        .name("#failed", "failedLogins")
+        .value(":one", n(1))
+}
+
 /// Counts a failure atomically; the one that reaches the threshold locks logins.
 async fn record_failure(
     state: &AppState,
@@ -137,10 +157,7 @@ async fn record_failure(
     now: Timestamp,
 ) -> Result<(), ApiError> {
     let key = user.id.to_string();
-    let count = Update::new("ADD #failed :one")
-        .name("#failed", "failedLogins")
-        .value(":one", n(1));
-    let counted: UserRecord = state.store.update(&key, count).await?;
+    let counted: UserRecord = state.store.update(&key, count_failure()).await?;
     let threshold = state.config.auth.lockout_threshold;
     if counted.failed_logins >= threshold {
         let until = now.plus(TimeDelta::seconds(i64::from(
