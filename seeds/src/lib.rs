@@ -288,6 +288,7 @@ async fn load_auction(
         visits: 0,
         item_count: u32::try_from(seed.items.len())?,
         auction_code: code.as_ref().map(|c| c.as_str().to_string()),
+        manual_phase: false,
         created_at: now,
         updated_at: now,
         version: 1,

@@ -50,6 +50,7 @@ fn auction(name: &str) -> AuctionRecord {
         visits: 0,
         item_count: 0,
         auction_code: None,
+        manual_phase: false,
         created_at: at("2026-11-21T09:00:00.000Z"),
         updated_at: at("2026-11-21T09:00:00.000Z"),
         version: 1,

@@ -106,6 +106,9 @@ pub struct AuctionRecord {
     pub item_count: u32,
     /// Private auctions only: the code bidders join with (owner, managers and staff see it).
     pub auction_code: Option<String>,
+    /// Set once someone moved the phase by hand: time no longer moves it.
+    #[serde(default)]
+    pub manual_phase: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,

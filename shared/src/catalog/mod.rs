@@ -1,10 +1,14 @@
 //! The catalog: auction events, their items (artworks) and per-auction memberships.
 
+pub mod access;
 mod auction;
 mod code;
+pub mod draft;
 mod item;
 mod membership;
+mod phase;
 
+pub use access::AuctionAccess;
 pub use auction::{
     AuctionRecord, AuctionSettings, AuctionStatus, EventType, IncrementStep, default_increments,
 };

@@ -1,0 +1,384 @@
+//! What artists send to create or change auctions and items, and its rules. Each check names
+//! the field it refuses, so a client hears of every mistake at once.
+
+use chrono::TimeDelta;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::auction::{AuctionSettings, EventType, IncrementStep};
+use super::item::ItemType;
+use crate::domain::{Currency, Money, Timestamp};
+use crate::http::FieldError;
+use crate::identity::profile;
+
+/// Shortest and longest auction.
+const MIN_DURATION_MINUTES: i64 = 15;
+const MAX_DURATION_DAYS: i64 = 90;
+/// Most photos in an item's gallery.
+pub const MAX_GALLERY: usize = 12;
+
+/// Collects field errors while checking a body.
+#[derive(Debug, Default)]
+pub struct Checks(pub Vec<FieldError>);
+
+impl Checks {
+    /// `value` if `outcome` is fine; otherwise records the error and gives `None`.
+    pub fn field<T>(&mut self, field: &str, outcome: Result<T, String>) -> Option<T> {
+        outcome
+            .map_err(|message| self.0.push(FieldError::new(field, message)))
+            .ok()
+    }
+
+    pub fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A name (auction or item): trimmed, 1 to 120 characters.
+pub fn title(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if (1..=120).contains(&text.chars().count()) && !text.chars().any(char::is_control) {
+        Ok(text.to_string())
+    } else {
+        Err("must be 1 to 120 characters".into())
+    }
+}
+
+/// A description: at most 5000 characters.
+pub fn description(text: &str) -> Result<String, String> {
+    if text.chars().count() <= 5000 {
+        Ok(text.trim().to_string())
+    } else {
+        Err("must be at most 5000 characters".into())
+    }
+}
+
+/// An https URL (photos, thumbnails, payment pages).
+pub fn https_url(text: &str) -> Result<String, String> {
+    profile::picture(text).map_err(str::to_string)
+}
+
+/// The auction's time span: it ends after it starts, lasts from 15 minutes to 90 days, and
+/// does not start in the past.
+pub fn schedule(starts_at: Timestamp, ends_at: Timestamp, now: Timestamp, checks: &mut Checks) {
+    if starts_at < now {
+        checks.fail("startsAt", "must not be in the past");
+    }
+    let duration = ends_at.millis() - starts_at.millis();
+    if duration < TimeDelta::minutes(MIN_DURATION_MINUTES).num_milliseconds() {
+        checks.fail("endsAt", "must be at least 15 minutes after startsAt");
+    } else if duration > TimeDelta::days(MAX_DURATION_DAYS).num_milliseconds() {
+        checks.fail("endsAt", "must be at most 90 days after startsAt");
+    }
+}
+
+/// Per-auction settings as sent; absent ones keep their current (or default) value.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SettingsInput {
+    pub soft_close_window_sec: Option<u32>,
+    pub soft_close_extension_sec: Option<u32>,
+    pub stagger_sec: Option<u32>,
+    pub payment_window_sec: Option<u32>,
+    /// A decimal string from "0" to "50".
+    pub buyer_premium_percent: Option<String>,
+    pub increments: Option<Vec<IncrementInput>>,
+}
+
+/// One rung of an increment ladder as sent.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IncrementInput {
+    pub from: Money,
+    pub increment: Money,
+}
+
+/// `base` with `input` applied, or the fields refused.
+pub fn settings(
+    base: AuctionSettings,
+    input: SettingsInput,
+    currency: Currency,
+    checks: &mut Checks,
+) -> AuctionSettings {
+    let mut settings = base;
+    let mut seconds = |field: &str,
+                       value: Option<u32>,
+                       range: std::ops::RangeInclusive<u32>,
+                       target: &mut u32| {
+        if let Some(value) = value {
+            if range.contains(&value) {
+                *target = value;
+            } else {
+                checks.fail(
+                    field,
+                    format!("must be from {} to {} seconds", range.start(), range.end()),
+                );
+            }
+        }
+    };
+    seconds(
+        "settings.softCloseWindowSec",
+        input.soft_close_window_sec,
+        0..=3_600,
+        &mut settings.soft_close_window_sec,
+    );
+    seconds(
+        "settings.softCloseExtensionSec",
+        input.soft_close_extension_sec,
+        0..=3_600,
+        &mut settings.soft_close_extension_sec,
+    );
+    seconds(
+        "settings.staggerSec",
+        input.stagger_sec,
+        0..=3_600,
+        &mut settings.stagger_sec,
+    );
+    seconds(
+        "settings.paymentWindowSec",
+        input.payment_window_sec,
+        600..=604_800,
+        &mut settings.payment_window_sec,
+    );
+    if let Some(text) = input.buyer_premium_percent {
+        match text.parse::<Decimal>() {
+            Ok(p) if p >= Decimal::ZERO && p <= Decimal::from(50) && p.scale() <= 2 => {
+                settings.buyer_premium_percent = p;
+            }
+            _ => checks.fail(
+                "settings.buyerPremiumPercent",
+                "must be a decimal string from \"0\" to \"50\" with at most 2 decimals",
+            ),
+        }
+    }
+    if let Some(ladder) = input.increments {
+        match increments(&ladder, currency) {
+            Ok(steps) => settings.increments = steps,
+            Err(message) => checks.fail("settings.increments", message),
+        }
+    }
+    settings
+}
+
+/// An increment ladder: 1 to 50 rungs, starting from 0, `from` strictly increasing, every
+/// increment positive, all in the currency's precision.
+pub fn increments(
+    ladder: &[IncrementInput],
+    currency: Currency,
+) -> Result<Vec<IncrementStep>, String> {
+    if ladder.is_empty() || ladder.len() > 50 {
+        return Err("must have 1 to 50 rungs".into());
+    }
+    if !ladder[0].from.is_zero() {
+        return Err("the first rung must start from 0".into());
+    }
+    if ladder.windows(2).any(|pair| pair[1].from <= pair[0].from) {
+        return Err("each rung's from must be greater than the one before".into());
+    }
+    ladder
+        .iter()
+        .map(|rung| {
+            if rung.increment.is_zero() {
+                return Err("every increment must be greater than 0".to_string());
+            }
+            let fits = |m: Money| m.for_currency(currency).map_err(|e| e.to_string());
+            Ok(IncrementStep {
+                from: fits(rung.from)?,
+                increment: fits(rung.increment)?,
+            })
+        })
+        .collect()
+}
+
+/// A new auction as an artist sends it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewAuction {
+    pub name: String,
+    pub event_type: EventType,
+    pub description: Option<String>,
+    /// An https URL.
+    pub thumbnail: Option<String>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    /// An IANA time zone.
+    pub time_zone: String,
+    /// ISO 4217, default USD.
+    pub currency: Option<String>,
+    /// An https URL where winners pay.
+    pub payment_url: Option<String>,
+    pub settings: Option<SettingsInput>,
+}
+
+/// A new item (artwork) as sent.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewItem {
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub item_type: ItemType,
+    pub starting_price: Money,
+    /// Private: only the owner, managers and staff see it.
+    pub reserve_price: Option<Money>,
+    pub buy_now_price: Option<Money>,
+    /// An https URL.
+    pub primary_photo: Option<String>,
+    /// At most 12 https URLs.
+    pub gallery: Option<Vec<String>>,
+}
+
+/// The prices of an item, checked together: starting price above 0, reserve at or above it,
+/// buy-now above both, all in the currency's precision.
+pub fn prices(
+    starting: Money,
+    reserve: Option<Money>,
+    buy_now: Option<Money>,
+    currency: Currency,
+    checks: &mut Checks,
+) {
+    for (field, amount) in [
+        ("startingPrice", Some(starting)),
+        ("reservePrice", reserve),
+        ("buyNowPrice", buy_now),
+    ] {
+        if let Some(Err(error)) = amount.map(|a| a.for_currency(currency)) {
+            checks.fail(field, error.to_string());
+        }
+    }
+    if starting.is_zero() {
+        checks.fail("startingPrice", "must be greater than 0");
+    }
+    if reserve.is_some_and(|r| r < starting) {
+        checks.fail("reservePrice", "must not be below the starting price");
+    }
+    if let Some(buy_now) = buy_now {
+        if buy_now <= starting || reserve.is_some_and(|r| buy_now < r) {
+            checks.fail(
+                "buyNowPrice",
+                "must be above the starting price and not below the reserve",
+            );
+        }
+    }
+}
+
+/// A gallery: at most 12 https URLs.
+pub fn gallery(urls: Vec<String>) -> Result<Vec<String>, String> {
+    if urls.len() > MAX_GALLERY {
+        return Err(format!("must hold at most {MAX_GALLERY} photos"));
+    }
+    urls.iter().map(|url| https_url(url)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn money(text: &str) -> Money {
+        Money::parse(text).unwrap()
+    }
+
+    fn rung(from: &str, increment: &str) -> IncrementInput {
+        IncrementInput {
+            from: money(from),
+            increment: money(increment),
+        }
+    }
+
+    #[test]
+    fn ladders_must_increase_from_zero() {
+        assert!(increments(&[rung("0", "1"), rung("20", "2")], Currency::USD).is_ok());
+        assert!(increments(&[], Currency::USD).is_err());
+        assert!(increments(&[rung("5", "1")], Currency::USD).is_err());
+        assert!(
+            increments(
+                &[rung("0", "1"), rung("20", "2"), rung("20", "5")],
+                Currency::USD
+            )
+            .is_err()
+        );
+        assert!(increments(&[rung("0", "0")], Currency::USD).is_err());
+        let yen = Currency::parse("JPY").unwrap();
+        assert!(increments(&[rung("0", "0.5")], yen).is_err());
+    }
+
+    #[test]
+    fn schedules_are_sane() {
+        let at = |t: &str| Timestamp::parse(t).unwrap();
+        let now = at("2026-11-21T09:00:00Z");
+        let mut checks = Checks::default();
+        schedule(
+            at("2026-11-22T09:00:00Z"),
+            at("2026-11-25T09:00:00Z"),
+            now,
+            &mut checks,
+        );
+        assert!(checks.is_empty());
+        for (starts, ends, field) in [
+            ("2026-11-20T09:00:00Z", "2026-11-25T09:00:00Z", "startsAt"),
+            ("2026-11-22T09:00:00Z", "2026-11-22T09:10:00Z", "endsAt"),
+            ("2026-11-22T09:00:00Z", "2026-11-21T09:00:00Z", "endsAt"),
+            ("2026-11-22T09:00:00Z", "2027-06-01T09:00:00Z", "endsAt"),
+        ] {
+            let mut checks = Checks::default();
+            schedule(at(starts), at(ends), now, &mut checks);
+            assert_eq!(checks.0[0].field, field, "{starts} {ends}");
+        }
+    }
+
+    #[test]
+    fn prices_hang_together() {
+        let mut checks = Checks::default();
+        prices(
+            money("100"),
+            Some(money("150")),
+            Some(money("400")),
+            Currency::USD,
+            &mut checks,
+        );
+        assert!(checks.is_empty());
+        let mut checks = Checks::default();
+        prices(
+            money("0"),
+            Some(money("50")),
+            Some(money("40")),
+            Currency::USD,
+            &mut checks,
+        );
+        let fields: Vec<_> = checks.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["startingPrice", "buyNowPrice"]);
+        let mut checks = Checks::default();
+        prices(
+            money("100"),
+            Some(money("90")),
+            None,
+            Currency::USD,
+            &mut checks,
+        );
+        assert_eq!(checks.0[0].field, "reservePrice");
+    }
+
+    #[test]
+    fn settings_are_bounded() {
+        let mut checks = Checks::default();
+        let input = SettingsInput {
+            stagger_sec: Some(30),
+            payment_window_sec: Some(60),
+            buyer_premium_percent: Some("12.5".into()),
+            ..Default::default()
+        };
+        let settings = settings(
+            AuctionSettings::default(),
+            input,
+            Currency::USD,
+            &mut checks,
+        );
+        assert_eq!(settings.stagger_sec, 30);
+        assert_eq!(checks.0.len(), 1);
+        assert_eq!(checks.0[0].field, "settings.paymentWindowSec");
+    }
+}

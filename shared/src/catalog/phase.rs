@@ -1,0 +1,74 @@
+//! Auction phases: which moves are legal, and the phase time brings when no one set it.
+
+use super::auction::{AuctionRecord, AuctionStatus};
+use crate::domain::Timestamp;
+
+impl AuctionStatus {
+    /// The phases in order.
+    pub const ORDER: [AuctionStatus; 6] = [
+        AuctionStatus::Setup,
+        AuctionStatus::Ready,
+        AuctionStatus::Open,
+        AuctionStatus::Pending,
+        AuctionStatus::Complete,
+        AuctionStatus::Closed,
+    ];
+
+    /// Whether an auction may move from `self` to `next`: one step forward, never back.
+    pub fn can_move_to(self, next: AuctionStatus) -> bool {
+        let position = |status| Self::ORDER.iter().position(|s| *s == status);
+        matches!((position(self), position(next)), (Some(from), Some(to)) if to == from + 1)
+    }
+
+    /// Published: visible beyond its owner and staff.
+    pub fn is_published(self) -> bool {
+        self != AuctionStatus::Setup
+    }
+}
+
+impl AuctionRecord {
+    /// The phase in force at `now`. A published auction opens at `startsAt` and stops taking
+    /// bids when its last lot has closed, unless someone set the phase explicitly.
+    pub fn effective_status(&self, now: Timestamp) -> AuctionStatus {
+        if self.manual_phase {
+            return self.status;
+        }
+        let last_close = self.last_lot_closes_at();
+        match self.status {
+            AuctionStatus::Ready | AuctionStatus::Open if now >= last_close => {
+                AuctionStatus::Pending
+            }
+            AuctionStatus::Ready if now >= self.starts_at => AuctionStatus::Open,
+            status => status,
+        }
+    }
+
+    /// When the last lot closes, before any soft-close extension.
+    pub fn last_lot_closes_at(&self) -> Timestamp {
+        let lots = i64::from(self.item_count.saturating_sub(1));
+        self.ends_at.plus(chrono::TimeDelta::seconds(
+            lots * i64::from(self.settings.stagger_sec),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuctionStatus::*;
+
+    #[test]
+    fn phases_move_one_step_forward_only() {
+        assert!(Setup.can_move_to(Ready));
+        assert!(Ready.can_move_to(Open));
+        assert!(Complete.can_move_to(Closed));
+        for (from, to) in [
+            (Setup, Open),
+            (Open, Ready),
+            (Closed, Setup),
+            (Open, Open),
+            (Pending, Closed),
+        ] {
+            assert!(!from.can_move_to(to), "{from:?} -> {to:?}");
+        }
+    }
+}
