@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{identity, platform};
+use crate::{catalog, identity, platform};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +38,13 @@ use crate::{identity, platform};
         identity::users::delete_users_user,
         identity::purge::delete_me,
         identity::export::get_me_export,
+        catalog::auctions::post_auctions,
+        catalog::auctions::get_auctions_auction,
+        catalog::items::post_auctions_auction_items,
+        catalog::items::get_auctions_auction_items,
+        catalog::items::get_items_item,
+        catalog::publish::post_auctions_auction_publish,
+        catalog::join::post_auctions_join,
     ),
     components(schemas(shared::http::Problem, shared::http::FieldError)),
     modifiers(&BearerAuth),
@@ -45,6 +52,7 @@ use crate::{identity, platform};
         (name = "platform", description = "The deployment itself."),
         (name = "identity", description = "Accounts, logins and sessions."),
         (name = "administration", description = "Accounts, roles and groups, for administrators."),
+        (name = "catalog", description = "Auctions, items and memberships."),
     ),
 )]
 pub struct ApiDoc;

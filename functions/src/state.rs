@@ -41,6 +41,14 @@ impl AppState {
         })
     }
 
+    /// The calling user if the request carries a token; `None` for anonymous callers.
+    pub async fn optional_caller(
+        &self,
+        request: &lambda_http::Request,
+    ) -> Result<Option<shared::identity::Caller>, shared::http::ApiError> {
+        shared::identity::caller(&self.store, &self.tokens, self.clock.now(), request).await
+    }
+
     /// The calling user, or `401`.
     pub async fn caller(
         &self,

@@ -1,0 +1,167 @@
+//! `POST /auctions` and `GET /auctions/{auctionId}`.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::catalog::draft::{self, Checks, NewAuction};
+use shared::catalog::{
+    AuctionAccess, AuctionRecord, AuctionSettings, AuctionStatus, MembershipRecord, MembershipRole,
+    MembershipStatus,
+};
+use shared::domain::{AuctionId, Currency};
+use shared::http::{ApiError, json, parse_json_body, path_parameter};
+use shared::identity::{Caller, profile};
+use shared::store::{Read, Update, n};
+
+use super::view::AuctionView;
+use crate::AppState;
+
+/// Creates an auction in `setup`, owned by the caller (artists and administrators).
+#[utoipa::path(
+    post,
+    path = "/auctions",
+    tag = "catalog",
+    operation_id = "createAuction",
+    security(("bearer" = [])),
+    request_body = NewAuction,
+    responses(
+        (status = 201, description = "The auction, in setup.", body = AuctionView),
+        (status = 403, description = "The caller may not create auctions.", body = shared::http::Problem),
+        (status = 422, description = "Invalid fields.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn post_auctions(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = state.caller(&request).await?;
+    caller.require("auction:create")?;
+    let input: NewAuction = parse_json_body(&request)?;
+    let now = state.clock.now();
+    let mut checks = Checks::default();
+    let name = checks.field("name", draft::title(&input.name));
+    let description = input
+        .description
+        .map(|d| checks.field("description", draft::description(&d)))
+        .unwrap_or_default();
+    let thumbnail = input
+        .thumbnail
+        .map(|url| checks.field("thumbnail", draft::https_url(&url)))
+        .unwrap_or_default();
+    let payment_url = input
+        .payment_url
+        .map(|url| checks.field("paymentUrl", draft::https_url(&url)))
+        .unwrap_or_default();
+    let time_zone = checks.field(
+        "timeZone",
+        profile::time_zone(&input.time_zone).map_err(str::to_string),
+    );
+    let currency = match input.currency {
+        Some(code) => checks
+            .field(
+                "currency",
+                Currency::parse(&code).map_err(|e| e.to_string()),
+            )
+            .unwrap_or_default(),
+        None => Currency::USD,
+    };
+    draft::schedule(input.starts_at, input.ends_at, now, &mut checks);
+    let settings = draft::settings(
+        AuctionSettings::default(),
+        input.settings.unwrap_or_default(),
+        currency,
+        &mut checks,
+    );
+    let (Some(name), Some(time_zone), true) = (name, time_zone, checks.is_empty()) else {
+        return Err(ApiError::Validation(checks.0));
+    };
+
+    let auction = AuctionRecord {
+        id: AuctionId::new(),
+        owner_id: caller.id(),
+        name,
+        event_type: input.event_type,
+        description,
+        thumbnail,
+        status: AuctionStatus::Setup,
+        starts_at: input.starts_at,
+        ends_at: input.ends_at,
+        time_zone,
+        currency,
+        payment_url,
+        settings,
+        visits: 0,
+        item_count: 0,
+        auction_code: None,
+        manual_phase: false,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let owner = MembershipRecord {
+        id: MembershipRecord::key(auction.id, caller.id()),
+        auction_id: auction.id,
+        user_id: caller.id(),
+        role: MembershipRole::Owner,
+        role_override: None,
+        status: MembershipStatus::Active,
+        bidder_number: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let transaction = state.store.transaction().create(&auction)?.create(&owner)?;
+    state.store.transact(transaction).await?;
+    tracing::info!(auction.id = %auction.id, user.id = %caller.id(), "auction created");
+    let access = AuctionAccess::of(&state.store, Some(&caller), &auction).await?;
+    json(
+        StatusCode::CREATED,
+        &AuctionView::new(&auction, &access, now)?,
+    )
+}
+
+/// An auction, if the caller may see it (public published ones: anyone, anonymous included).
+#[utoipa::path(
+    get,
+    path = "/auctions/{auctionId}",
+    tag = "catalog",
+    operation_id = "getAuction",
+    params(("auctionId" = String, Path, description = "The auction's id.")),
+    responses(
+        (status = 200, description = "The auction.", body = AuctionView),
+        (status = 404, description = "No such auction, or not one the caller may see.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn get_auctions_auction(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    let caller = state.optional_caller(&request).await?;
+    let (mut auction, access) = visible_auction(state, &request, caller.as_ref()).await?;
+    if !access.owner {
+        let visit = Update::new("ADD #visits :one")
+            .name("#visits", "visits")
+            .value(":one", n(1));
+        auction = state.store.update(&auction.id.to_string(), visit).await?;
+    }
+    json(
+        StatusCode::OK,
+        &AuctionView::new(&auction, &access, state.clock.now())?,
+    )
+}
+
+/// The auction of the path's `auctionId` and the caller's standing in it; 404 unless they may
+/// see it.
+pub(crate) async fn visible_auction(
+    state: &AppState,
+    request: &Request,
+    caller: Option<&Caller>,
+) -> Result<(AuctionRecord, AuctionAccess), ApiError> {
+    let id: AuctionId = path_parameter(request, "auctionId")?;
+    let auction = state
+        .store
+        .get::<AuctionRecord>(&id.to_string(), Read::Strong)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let access = AuctionAccess::of(&state.store, caller, &auction).await?;
+    access.require_view(&auction)?;
+    Ok((auction, access))
+}

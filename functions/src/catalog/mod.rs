@@ -1,0 +1,9 @@
+//! Auction events, their items and their members.
+
+pub mod auctions;
+pub mod items;
+pub mod join;
+pub mod publish;
+mod view;
+
+pub use view::{AuctionView, ItemView};

@@ -1,0 +1,193 @@
+//! How auctions and items are shown, to whom: private fields (the auction code, reserve
+//! prices) only to those who run the auction.
+
+use serde::Serialize;
+use shared::catalog::{
+    AuctionAccess, AuctionRecord, AuctionSettings, AuctionStatus, EventType, ItemRecord,
+    ItemStatus, ItemType,
+};
+use shared::domain::{AuctionId, Currency, CurrencyAmount, ItemId, Money, Timestamp, UserId};
+use shared::http::ApiError;
+
+fn shown(amount: Money, currency: Currency) -> Result<CurrencyAmount, ApiError> {
+    amount
+        .in_currency(currency)
+        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("a stored amount")))
+}
+
+/// One rung of the increment ladder.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IncrementView {
+    pub from: CurrencyAmount,
+    pub increment: CurrencyAmount,
+}
+
+/// The auction's rules.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsView {
+    pub soft_close_window_sec: u32,
+    pub soft_close_extension_sec: u32,
+    pub stagger_sec: u32,
+    pub payment_window_sec: u32,
+    pub buyer_premium_percent: String,
+    pub increments: Vec<IncrementView>,
+}
+
+impl SettingsView {
+    fn new(settings: &AuctionSettings, currency: Currency) -> Result<Self, ApiError> {
+        Ok(Self {
+            soft_close_window_sec: settings.soft_close_window_sec,
+            soft_close_extension_sec: settings.soft_close_extension_sec,
+            stagger_sec: settings.stagger_sec,
+            payment_window_sec: settings.payment_window_sec,
+            buyer_premium_percent: settings.buyer_premium_percent.normalize().to_string(),
+            increments: settings
+                .increments
+                .iter()
+                .map(|step| {
+                    Ok(IncrementView {
+                        from: shown(step.from, currency)?,
+                        increment: shown(step.increment, currency)?,
+                    })
+                })
+                .collect::<Result<_, ApiError>>()?,
+        })
+    }
+}
+
+/// An auction as the caller may see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuctionView {
+    pub id: AuctionId,
+    pub name: String,
+    pub owner_id: UserId,
+    pub event_type: EventType,
+    pub description: Option<String>,
+    pub thumbnail: Option<String>,
+    /// The phase in force now (time opens and ends published auctions).
+    pub status: AuctionStatus,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub duration_sec: i64,
+    pub time_zone: String,
+    pub currency: String,
+    pub payment_url: Option<String>,
+    pub settings: SettingsView,
+    pub visits: u64,
+    pub item_count: u32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Private auctions, for their owner, managers and staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_code: Option<String>,
+}
+
+impl AuctionView {
+    pub fn new(
+        auction: &AuctionRecord,
+        access: &AuctionAccess,
+        now: Timestamp,
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: auction.id,
+            name: auction.name.clone(),
+            owner_id: auction.owner_id,
+            event_type: auction.event_type,
+            description: auction.description.clone(),
+            thumbnail: auction.thumbnail.clone(),
+            status: auction.effective_status(now),
+            starts_at: auction.starts_at,
+            ends_at: auction.ends_at,
+            duration_sec: (auction.ends_at.millis() - auction.starts_at.millis()) / 1000,
+            time_zone: auction.time_zone.clone(),
+            currency: auction.currency.code().to_string(),
+            payment_url: auction.payment_url.clone(),
+            settings: SettingsView::new(&auction.settings, auction.currency)?,
+            visits: auction.visits,
+            item_count: auction.item_count,
+            created_at: auction.created_at,
+            updated_at: auction.updated_at,
+            auction_code: auction
+                .auction_code
+                .clone()
+                .filter(|_| access.sees_private()),
+        })
+    }
+}
+
+/// An item as the caller may see it. Bid fields are filled once bidding exists.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemView {
+    pub id: ItemId,
+    pub auction_id: AuctionId,
+    pub owner_id: UserId,
+    pub lot_number: u32,
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub item_type: ItemType,
+    pub starting_price: CurrencyAmount,
+    pub buy_now_price: Option<CurrencyAmount>,
+    pub primary_photo: Option<String>,
+    pub gallery: Vec<String>,
+    pub views: u64,
+    pub status: ItemStatus,
+    pub ends_at: Timestamp,
+    pub current_bid: Option<CurrencyAmount>,
+    pub bid_count: u32,
+    pub next_minimum_bid: CurrencyAmount,
+    /// `null` when the item has no reserve.
+    pub reserve_met: Option<bool>,
+    pub leader_bidder_number: Option<u32>,
+    /// Only for signed-in callers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub you_are_leading: Option<bool>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// For the owner, managers and staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserve_price: Option<CurrencyAmount>,
+}
+
+impl ItemView {
+    pub fn new(
+        item: &ItemRecord,
+        currency: Currency,
+        access: &AuctionAccess,
+        signed_in: bool,
+    ) -> Result<Self, ApiError> {
+        let reserve_price = match item.reserve_price.filter(|_| access.sees_private()) {
+            Some(reserve) => Some(shown(reserve, currency)?),
+            None => None,
+        };
+        Ok(Self {
+            id: item.id,
+            auction_id: item.auction_id,
+            owner_id: item.owner_id,
+            lot_number: item.lot_number,
+            name: item.name.clone(),
+            description: item.description.clone(),
+            item_type: item.item_type,
+            starting_price: shown(item.starting_price, currency)?,
+            buy_now_price: item.buy_now_price.map(|p| shown(p, currency)).transpose()?,
+            primary_photo: item.primary_photo.clone(),
+            gallery: item.gallery.clone(),
+            views: item.views,
+            status: item.status,
+            ends_at: item.ends_at,
+            current_bid: None,
+            bid_count: 0,
+            next_minimum_bid: shown(item.starting_price, currency)?,
+            reserve_met: item.reserve_price.map(|_| false),
+            leader_bidder_number: None,
+            you_are_leading: signed_in.then_some(false),
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+            reserve_price,
+        })
+    }
+}
