@@ -3,6 +3,7 @@
 //! tables of its own, and stops the server by its PID.
 
 mod administration;
+mod catalog;
 mod identity;
 mod platform;
 mod routes;
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         seeds::trials(),
         identity::trials(),
         administration::trials(),
+        catalog::trials(),
     ]
     .into_iter()
     .flatten()

@@ -1,0 +1,606 @@
+//! Auctions, items and memberships through the real handlers with API Gateway events.
+
+use std::collections::BTreeSet;
+
+use chrono::TimeDelta;
+use functions::catalog::{auctions, items, join, publish};
+use functions::identity::login;
+use integration_tests::app_trials;
+use integration_tests::harness::{TestApp, api_request, body_json};
+use libtest_mimic::Trial;
+use serde_json::{Value, json};
+use shared::domain::{Clock, SessionId, UserId};
+use shared::http::ApiError;
+use shared::identity::{GlobalRole, PasswordHash, UserRecord, UserStatus};
+
+pub fn trials() -> Vec<Trial> {
+    app_trials![
+        an_artist_publishes_a_private_auction_and_a_bidder_joins_it,
+        who_sees_what_setup_public_and_private,
+        another_artist_can_neither_change_nor_peek,
+        fifty_concurrent_joins_get_fifty_distinct_bidder_numbers,
+        publishing_is_one_way_and_freezes_the_lots,
+        invalid_auctions_and_items_are_refused_field_by_field,
+    ]
+}
+
+macro_rules! call {
+    ($handler:path, $app:expr, $method:literal, $route:literal, $params:expr, $body:expr, $token:expr) => {{
+        let request = api_request($method, $route, &$params, $body, $token)?;
+        let response = $handler(&$app.state, request)
+            .await
+            .unwrap_or_else(ApiError::into_response);
+        let status = response.status().as_u16();
+        let body = if status == 204 {
+            Value::Null
+        } else {
+            body_json(&response)?
+        };
+        (status, body)
+    }};
+}
+
+fn text<'a>(body: &'a Value, field: &str) -> &'a str {
+    body[field].as_str().unwrap_or_default()
+}
+
+async fn token_of(app: &TestApp, username: &str) -> anyhow::Result<String> {
+    let body = json!({"login": username, "password": seeds::DEFAULT_PASSWORD});
+    let (status, signed_in) = call!(
+        login::post_auth_login,
+        app,
+        "POST",
+        "/auth/login",
+        [],
+        Some(&body),
+        None
+    );
+    anyhow::ensure!(status == 200, "{username} could not sign in: {signed_in}");
+    Ok(text(&signed_in, "accessToken").to_string())
+}
+
+fn new_auction(app: &TestApp, event_type: &str) -> Value {
+    let starts = app.clock.now().plus(TimeDelta::days(1));
+    let ends = starts.plus(TimeDelta::days(3));
+    json!({
+        "name": "Studio Sale", "eventType": event_type, "timeZone": "America/New_York",
+        "startsAt": starts.to_string(), "endsAt": ends.to_string(),
+        "settings": {"staggerSec": 120}
+    })
+}
+
+/// An auction of `owner` with two items (one with a reserve), published unless `draft`.
+async fn auction_of(
+    app: &TestApp,
+    owner: &str,
+    event_type: &str,
+    draft: bool,
+) -> anyhow::Result<Value> {
+    let token = token_of(app, owner).await?;
+    let (status, auction) = call!(
+        auctions::post_auctions,
+        app,
+        "POST",
+        "/auctions",
+        [],
+        Some(&new_auction(app, event_type)),
+        Some(&token)
+    );
+    anyhow::ensure!(status == 201, "create answered {status}: {auction}");
+    let id = text(&auction, "id").to_string();
+    for (name, reserve) in [("Blue Hour", Some("300.00")), ("Salt Lines", None)] {
+        let item = json!({"name": name, "type": "silent", "startingPrice": "120.00", "reservePrice": reserve,
+            "primaryPhoto": "https://images.example.com/a.jpg"});
+        let (status, body) = call!(
+            items::post_auctions_auction_items,
+            app,
+            "POST",
+            "/auctions/{auctionId}/items",
+            [("auctionId", id.as_str())],
+            Some(&item),
+            Some(&token)
+        );
+        anyhow::ensure!(status == 201, "add item answered {status}: {body}");
+    }
+    if draft {
+        return Ok(auction);
+    }
+    let (status, published) = call!(
+        publish::post_auctions_auction_publish,
+        app,
+        "POST",
+        "/auctions/{auctionId}/publish",
+        [("auctionId", id.as_str())],
+        None,
+        Some(&token)
+    );
+    anyhow::ensure!(status == 200, "publish answered {status}: {published}");
+    Ok(published)
+}
+
+async fn an_artist_publishes_a_private_auction_and_a_bidder_joins_it(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let published = auction_of(&app, "cinos", "private", false).await?;
+    assert_eq!(published["status"], "ready");
+    let id = text(&published, "id").to_string();
+    let code = text(&published, "auctionCode").to_string();
+    assert_eq!(code.len(), 8);
+
+    let bidder = token_of(&app, "auction_user").await?;
+    let (status, _) = call!(
+        auctions::get_auctions_auction,
+        app,
+        "GET",
+        "/auctions/{auctionId}",
+        [("auctionId", id.as_str())],
+        None,
+        Some(&bidder)
+    );
+    assert_eq!(status, 404, "not a member yet");
+    let typed = json!({"auctionCode": format!("  {}  ", code.to_lowercase())});
+    let (status, membership) = call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        [],
+        Some(&typed),
+        Some(&bidder)
+    );
+    assert_eq!(
+        (
+            status,
+            membership["bidderNumber"].as_u64(),
+            text(&membership, "role")
+        ),
+        (200, Some(100), "bidder")
+    );
+    let (status, again) = call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        [],
+        Some(&typed),
+        Some(&bidder)
+    );
+    assert_eq!(
+        (status, again["bidderNumber"].as_u64()),
+        (200, Some(100)),
+        "joining again changes nothing"
+    );
+
+    let (status, seen) = call!(
+        auctions::get_auctions_auction,
+        app,
+        "GET",
+        "/auctions/{auctionId}",
+        [("auctionId", id.as_str())],
+        None,
+        Some(&bidder)
+    );
+    assert_eq!(status, 200);
+    assert!(
+        seen.get("auctionCode").is_none(),
+        "a bidder does not see the code"
+    );
+    assert_eq!(seen["visits"], 1);
+    let (status, lots) = call!(
+        items::get_auctions_auction_items,
+        app,
+        "GET",
+        "/auctions/{auctionId}/items",
+        [("auctionId", id.as_str())],
+        None,
+        Some(&bidder)
+    );
+    assert_eq!(status, 200);
+    let lots = lots["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(lots.len(), 2);
+    assert_eq!(
+        (lots[0]["lotNumber"].as_u64(), lots[1]["lotNumber"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert!(
+        lots.iter().all(|lot| lot.get("reservePrice").is_none()),
+        "reserves are private"
+    );
+    assert_eq!(
+        (lots[0]["reserveMet"].clone(), lots[1]["reserveMet"].clone()),
+        (json!(false), Value::Null)
+    );
+    assert_eq!(lots[0]["startingPrice"], "120.00");
+    assert_eq!(lots[0]["nextMinimumBid"], "120.00");
+    // Staggered closes: lot 1 ends 120 s after lot 0.
+    let ends =
+        |lot: &Value| shared::domain::Timestamp::parse(text(lot, "endsAt")).map(|t| t.millis());
+    assert_eq!(ends(&lots[1])? - ends(&lots[0])?, 120_000);
+
+    let owner = token_of(&app, "cinos").await?;
+    let (_, owned) = call!(
+        items::get_auctions_auction_items,
+        app,
+        "GET",
+        "/auctions/{auctionId}/items",
+        [("auctionId", id.as_str())],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(owned["items"][0]["reservePrice"], "300.00");
+    let unknown = json!({"auctionCode": "ZZZZZZZZ"});
+    let (status, _) = call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        [],
+        Some(&unknown),
+        Some(&bidder)
+    );
+    assert_eq!(status, 404);
+    Ok(())
+}
+
+async fn who_sees_what_setup_public_and_private(app: TestApp) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let draft = auction_of(&app, "cinos", "public", true).await?;
+    let public = auction_of(&app, "cinos", "public", false).await?;
+    let private = auction_of(&app, "cinos", "private", false).await?;
+    let member = token_of(&app, "richie").await?;
+    let code = json!({"auctionCode": text(&private, "auctionCode")});
+    call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        [],
+        Some(&code),
+        Some(&member)
+    );
+
+    let owner = token_of(&app, "cinos").await?;
+    let stranger = token_of(&app, "ecom-user").await?;
+    let staff = token_of(&app, "genesis-staff").await?;
+    let viewers: [(&str, Option<&str>); 5] = [
+        ("anonymous", None),
+        ("stranger", Some(&stranger)),
+        ("member", Some(&member)),
+        ("owner", Some(&owner)),
+        ("staff", Some(&staff)),
+    ];
+    let expected = [
+        // (auction, anonymous, stranger, member, owner, staff)
+        (&draft, [404, 404, 404, 200, 200]),
+        (&public, [200, 200, 200, 200, 200]),
+        (&private, [404, 404, 200, 200, 200]),
+    ];
+    for (auction, answers) in expected {
+        let id = text(auction, "id");
+        for ((who, token), want) in viewers.iter().zip(answers) {
+            let (status, _) = call!(
+                auctions::get_auctions_auction,
+                app,
+                "GET",
+                "/auctions/{auctionId}",
+                [("auctionId", id)],
+                None,
+                *token
+            );
+            assert_eq!(
+                status,
+                want,
+                "{who} reading {} {}",
+                text(auction, "eventType"),
+                text(auction, "status")
+            );
+            let (status, _) = call!(
+                items::get_auctions_auction_items,
+                app,
+                "GET",
+                "/auctions/{auctionId}/items",
+                [("auctionId", id)],
+                None,
+                *token
+            );
+            assert_eq!(status, want, "{who} listing the items");
+        }
+    }
+    let (_, staff_view) = call!(
+        auctions::get_auctions_auction,
+        app,
+        "GET",
+        "/auctions/{auctionId}",
+        [("auctionId", text(&private, "id"))],
+        None,
+        Some(&staff)
+    );
+    assert_eq!(staff_view["auctionCode"], private["auctionCode"]);
+    Ok(())
+}
+
+async fn another_artist_can_neither_change_nor_peek(app: TestApp) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let draft = auction_of(&app, "cinos", "public", true).await?;
+    let public = auction_of(&app, "cinos", "public", false).await?;
+    let rival = token_of(&app, "auction_artist").await?;
+    let item = json!({"name": "Intruder", "type": "silent", "startingPrice": "1.00"});
+
+    let (status, _) = call!(
+        items::post_auctions_auction_items,
+        app,
+        "POST",
+        "/auctions/{auctionId}/items",
+        [("auctionId", text(&draft, "id"))],
+        Some(&item),
+        Some(&rival)
+    );
+    assert_eq!(
+        status, 404,
+        "a draft of someone else does not exist for the rival"
+    );
+    let (status, _) = call!(
+        publish::post_auctions_auction_publish,
+        app,
+        "POST",
+        "/auctions/{auctionId}/publish",
+        [("auctionId", text(&draft, "id"))],
+        None,
+        Some(&rival)
+    );
+    assert_eq!(status, 404);
+    let (status, _) = call!(
+        items::post_auctions_auction_items,
+        app,
+        "POST",
+        "/auctions/{auctionId}/items",
+        [("auctionId", text(&public, "id"))],
+        Some(&item),
+        Some(&rival)
+    );
+    assert_eq!(
+        status, 403,
+        "a published auction is visible, but not the rival's to change"
+    );
+    let (_, lots) = call!(
+        items::get_auctions_auction_items,
+        app,
+        "GET",
+        "/auctions/{auctionId}/items",
+        [("auctionId", text(&public, "id"))],
+        None,
+        Some(&rival)
+    );
+    let first = text(&lots["items"][0], "id").to_string();
+    let (status, lot) = call!(
+        items::get_items_item,
+        app,
+        "GET",
+        "/items/{itemId}",
+        [("itemId", first.as_str())],
+        None,
+        Some(&rival)
+    );
+    assert_eq!(status, 200);
+    assert!(lot.get("reservePrice").is_none());
+    assert_eq!(lot["views"], 1);
+    let (status, _) = call!(
+        items::get_items_item,
+        app,
+        "GET",
+        "/items/{itemId}",
+        [("itemId", "not-an-item")],
+        None,
+        Some(&rival)
+    );
+    assert_eq!(status, 404);
+    let bidder = token_of(&app, "auction_user").await?;
+    let (status, _) = call!(
+        auctions::post_auctions,
+        app,
+        "POST",
+        "/auctions",
+        [],
+        Some(&new_auction(&app, "public")),
+        Some(&bidder)
+    );
+    assert_eq!(status, 403, "bidders do not create auctions");
+    Ok(())
+}
+
+async fn fifty_concurrent_joins_get_fifty_distinct_bidder_numbers(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let private = auction_of(&app, "cinos", "private", false).await?;
+    let code = json!({"auctionCode": text(&private, "auctionCode")});
+    // Fifty bidders, written straight to the store (hashing fifty passwords proves nothing here).
+    let hash = PasswordHash::create("unused password")?;
+    let now = app.clock.now();
+    let mut tokens = Vec::new();
+    for n in 0..50 {
+        let user = UserRecord {
+            id: UserId::new(),
+            entity: UserRecord::ENTITY.into(),
+            email: format!("bidder{n}@example.com"),
+            username: format!("bidder{n}"),
+            display_name: format!("Bidder {n}"),
+            given_name: None,
+            family_name: None,
+            nick_name: None,
+            picture: None,
+            phone: None,
+            time_zone: None,
+            user_role: GlobalRole::User,
+            groups: vec!["auction_user".into()],
+            status: UserStatus::Active,
+            password_hash: hash.clone(),
+            failed_logins: 0,
+            locked_until: None,
+            notification_preferences: Default::default(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        app.store.create(&user).await?;
+        tokens.push(app.state.tokens.issue(user.id, SessionId::new(), now)?.0);
+    }
+    let mut joins = tokio::task::JoinSet::new();
+    for token in tokens {
+        let (app, code) = (app.clone(), code.clone());
+        joins.spawn(async move {
+            let (status, membership) = call!(
+                join::post_auctions_join,
+                app,
+                "POST",
+                "/auctions/join",
+                [],
+                Some(&code),
+                Some(&token)
+            );
+            anyhow::ensure!(status == 200, "join answered {status}: {membership}");
+            membership["bidderNumber"]
+                .as_u64()
+                .ok_or_else(|| anyhow::anyhow!("no bidder number"))
+        });
+    }
+    let mut numbers = BTreeSet::new();
+    while let Some(joined) = joins.join_next().await {
+        numbers.insert(joined??);
+    }
+    assert_eq!(numbers.len(), 50, "every bidder number is distinct");
+    assert!(
+        numbers.iter().all(|n| (100..150).contains(n)),
+        "{numbers:?}"
+    );
+    Ok(())
+}
+
+async fn publishing_is_one_way_and_freezes_the_lots(app: TestApp) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let owner = token_of(&app, "cinos").await?;
+    let (_, empty) = call!(
+        auctions::post_auctions,
+        app,
+        "POST",
+        "/auctions",
+        [],
+        Some(&new_auction(&app, "public")),
+        Some(&owner)
+    );
+    let (status, problem) = call!(
+        publish::post_auctions_auction_publish,
+        app,
+        "POST",
+        "/auctions/{auctionId}/publish",
+        [("auctionId", text(&empty, "id"))],
+        None,
+        Some(&owner)
+    );
+    assert_eq!((status, text(&problem, "code")), (409, "NO_ITEMS"));
+
+    let published = auction_of(&app, "cinos", "public", false).await?;
+    let id = text(&published, "id");
+    let (status, problem) = call!(
+        publish::post_auctions_auction_publish,
+        app,
+        "POST",
+        "/auctions/{auctionId}/publish",
+        [("auctionId", id)],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(
+        (status, text(&problem, "code")),
+        (409, "ILLEGAL_TRANSITION")
+    );
+    let item = json!({"name": "Late", "type": "live", "startingPrice": "5.00"});
+    let (status, problem) = call!(
+        items::post_auctions_auction_items,
+        app,
+        "POST",
+        "/auctions/{auctionId}/items",
+        [("auctionId", id)],
+        Some(&item),
+        Some(&owner)
+    );
+    assert_eq!((status, text(&problem, "code")), (409, "AUCTION_PUBLISHED"));
+
+    // Time opens it: a day later the phase in force is `open`.
+    app.clock.advance(TimeDelta::days(1));
+    let (_, seen) = call!(
+        auctions::get_auctions_auction,
+        app,
+        "GET",
+        "/auctions/{auctionId}",
+        [("auctionId", id)],
+        None,
+        None
+    );
+    assert_eq!(seen["status"], "open");
+    Ok(())
+}
+
+async fn invalid_auctions_and_items_are_refused_field_by_field(app: TestApp) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let owner = token_of(&app, "cinos").await?;
+    let past = app.clock.now().plus(TimeDelta::days(-1));
+    let bad = json!({
+        "name": "", "eventType": "public", "timeZone": "Nowhere/Land", "currency": "XYZ",
+        "startsAt": past.to_string(), "endsAt": past.to_string(),
+        "thumbnail": "http://insecure.example.com/t.jpg",
+        "settings": {"increments": [{"from": "5", "increment": "1"}]}
+    });
+    let (status, problem) = call!(
+        auctions::post_auctions,
+        app,
+        "POST",
+        "/auctions",
+        [],
+        Some(&bad),
+        Some(&owner)
+    );
+    assert_eq!(status, 422);
+    let fields: BTreeSet<&str> = problem["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| text(e, "field"))
+        .collect();
+    for field in [
+        "name",
+        "timeZone",
+        "currency",
+        "startsAt",
+        "endsAt",
+        "thumbnail",
+        "settings.increments",
+    ] {
+        assert!(fields.contains(field), "{field} missing from {fields:?}");
+    }
+    let draft = auction_of(&app, "cinos", "public", true).await?;
+    let bad_item = json!({"name": "X", "type": "silent", "startingPrice": "10.001", "reservePrice": "5.00",
+        "gallery": vec!["https://a.example.com/1.jpg"; 13]});
+    let (status, problem) = call!(
+        items::post_auctions_auction_items,
+        app,
+        "POST",
+        "/auctions/{auctionId}/items",
+        [("auctionId", text(&draft, "id"))],
+        Some(&bad_item),
+        Some(&owner)
+    );
+    assert_eq!(status, 422);
+    let fields: BTreeSet<&str> = problem["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| text(e, "field"))
+        .collect();
+    assert_eq!(
+        fields,
+        BTreeSet::from(["gallery", "startingPrice", "reservePrice"])
+    );
+    Ok(())
+}
