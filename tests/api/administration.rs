@@ -6,9 +6,8 @@ use integration_tests::app_trials;
 use integration_tests::harness::{TestApp, api_request, body_json};
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
-use shared::audit::{AuditAction, AuditRecord};
+use shared::audit::AuditAction;
 use shared::http::ApiError;
-use shared::store::Collection;
 
 pub fn trials() -> Vec<Trial> {
     app_trials![
@@ -65,26 +64,6 @@ async fn token_with(app: &TestApp, username: &str, password: &str) -> anyhow::Re
 async fn seeded_admin(app: &TestApp) -> anyhow::Result<String> {
     seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
     token_of(app, "genesis-admin").await
-}
-
-/// The audit entries of one action, newest last (tests may scan; request paths never do).
-async fn audits(app: &TestApp, action: AuditAction) -> anyhow::Result<Vec<AuditRecord>> {
-    let output = app
-        .store
-        .client()
-        .scan()
-        .table_name(app.store.tables().name(Collection::AuditLogs))
-        .send()
-        .await?;
-    let mut entries: Vec<AuditRecord> = output
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(shared::store::from_item)
-        .collect::<Result<_, _>>()?;
-    entries.retain(|entry| entry.action == action);
-    entries.sort_by_key(|entry| entry.at);
-    Ok(entries)
 }
 
 async fn every_admin_route_is_refused_to_every_non_admin_seeded_role(
@@ -299,11 +278,11 @@ async fn an_administrator_creates_disables_and_enables_an_account(
     let (status, _) = call!(me::get_me, app, "GET", "/me", [], None, Some(&clerk));
     assert_eq!(status, 200);
 
-    assert_eq!(audits(&app, AuditAction::UserCreated).await?.len(), 1);
-    let updates = audits(&app, AuditAction::UserUpdated).await?;
+    assert_eq!(app.audits(AuditAction::UserCreated).await?.len(), 1);
+    let updates = app.audits(AuditAction::UserUpdated).await?;
     assert_eq!(updates.len(), 2);
     assert_eq!(updates[0].target_id.as_deref(), Some(id.as_str()));
-    assert_eq!(audits(&app, AuditAction::RoleChanged).await?.len(), 1);
+    assert_eq!(app.audits(AuditAction::RoleChanged).await?.len(), 1);
     let (status, _) = call!(
         users::get_users_user,
         app,
@@ -347,7 +326,8 @@ async fn a_role_change_takes_effect_on_the_next_request(app: TestApp) -> anyhow:
             .as_array()
             .is_some_and(|p| p.contains(&json!("bid:place")))
     );
-    let entry = audits(&app, AuditAction::RoleChanged)
+    let entry = app
+        .audits(AuditAction::RoleChanged)
         .await?
         .pop()
         .expect("audited");
@@ -574,7 +554,7 @@ async fn a_purged_account_cannot_sign_in_and_frees_its_email(app: TestApp) -> an
     assert_eq!(record["status"], "purged");
     assert_eq!(record["displayName"], "Former user");
     assert!(!record.to_string().contains("gone@example.com"));
-    let purges = audits(&app, AuditAction::PiiPurged).await?;
+    let purges = app.audits(AuditAction::PiiPurged).await?;
     assert_eq!(purges.len(), 1);
     assert_eq!(purges[0].target_id.as_deref(), Some(id.as_str()));
 
@@ -609,6 +589,6 @@ async fn a_purged_account_cannot_sign_in_and_frees_its_email(app: TestApp) -> an
         Some(&admin)
     );
     assert_eq!(status, 204);
-    assert_eq!(audits(&app, AuditAction::PiiPurged).await?.len(), 2);
+    assert_eq!(app.audits(AuditAction::PiiPurged).await?.len(), 2);
     Ok(())
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
-use functions::catalog::{auctions, items, join, publish};
+use functions::catalog::{auctions, items, join, members, phase, publish};
 use functions::identity::login;
 use integration_tests::app_trials;
 use integration_tests::harness::{TestApp, api_request, body_json};
@@ -21,6 +21,9 @@ pub fn trials() -> Vec<Trial> {
         fifty_concurrent_joins_get_fifty_distinct_bidder_numbers,
         publishing_is_one_way_and_freezes_the_lots,
         invalid_auctions_and_items_are_refused_field_by_field,
+        illegal_phase_transitions_are_refused_and_legal_ones_audited,
+        a_rotated_code_stops_working_at_once,
+        members_are_run_by_the_owner_and_never_by_bidders,
     ]
 }
 
@@ -602,5 +605,333 @@ async fn invalid_auctions_and_items_are_refused_field_by_field(app: TestApp) -> 
         fields,
         BTreeSet::from(["gallery", "startingPrice", "reservePrice"])
     );
+    Ok(())
+}
+
+async fn illegal_phase_transitions_are_refused_and_legal_ones_audited(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let owner = token_of(&app, "cinos").await?;
+    let draft = auction_of(&app, "cinos", "public", true).await?;
+    let (status, _) = call!(
+        phase::post_auctions_auction_phase,
+        app,
+        "POST",
+        "/auctions/{auctionId}/phase",
+        [("auctionId", text(&draft, "id"))],
+        Some(&json!({"status": "ready"})),
+        Some(&owner)
+    );
+    assert_eq!(status, 409, "setup is left by publishing");
+
+    let published = auction_of(&app, "cinos", "public", false).await?;
+    let id = text(&published, "id");
+    for illegal in ["setup", "pending", "closed", "ready"] {
+        let (status, problem) = call!(
+            phase::post_auctions_auction_phase,
+            app,
+            "POST",
+            "/auctions/{auctionId}/phase",
+            [("auctionId", id)],
+            Some(&json!({"status": illegal})),
+            Some(&owner)
+        );
+        assert_eq!(
+            (status, text(&problem, "code")),
+            (409, "ILLEGAL_TRANSITION"),
+            "ready -> {illegal}"
+        );
+    }
+    let staff = token_of(&app, "genesis-staff").await?;
+    let (status, _) = call!(
+        phase::post_auctions_auction_phase,
+        app,
+        "POST",
+        "/auctions/{auctionId}/phase",
+        [("auctionId", id)],
+        Some(&json!({"status": "open"})),
+        Some(&staff)
+    );
+    assert_eq!(status, 403, "staff are not the owner or an administrator");
+    for next in ["open", "pending", "complete", "closed"] {
+        app.clock.advance(TimeDelta::seconds(1));
+        let (status, moved) = call!(
+            phase::post_auctions_auction_phase,
+            app,
+            "POST",
+            "/auctions/{auctionId}/phase",
+            [("auctionId", id)],
+            Some(&json!({"status": next})),
+            Some(&owner)
+        );
+        assert_eq!((status, text(&moved, "status")), (200, next));
+    }
+    let admin = token_of(&app, "genesis-admin").await?;
+    let (status, _) = call!(
+        phase::post_auctions_auction_phase,
+        app,
+        "POST",
+        "/auctions/{auctionId}/phase",
+        [("auctionId", id)],
+        Some(&json!({"status": "open"})),
+        Some(&admin)
+    );
+    assert_eq!(status, 409, "closed is the end, even for an administrator");
+    let changes = app
+        .audits(shared::audit::AuditAction::AuctionPhaseChanged)
+        .await?;
+    let steps: Vec<(&str, &str)> = changes
+        .iter()
+        .filter(|entry| entry.auction_id.map(|a| a.to_string()).as_deref() == Some(id))
+        .map(|entry| {
+            (
+                entry.details["from"].as_str().unwrap_or(""),
+                entry.details["to"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("setup", "ready"),
+            ("ready", "open"),
+            ("open", "pending"),
+            ("pending", "complete"),
+            ("complete", "closed")
+        ]
+    );
+    Ok(())
+}
+
+async fn a_rotated_code_stops_working_at_once(app: TestApp) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let private = auction_of(&app, "cinos", "private", false).await?;
+    let id = text(&private, "id");
+    let old = json!({"auctionCode": text(&private, "auctionCode")});
+    let owner = token_of(&app, "cinos").await?;
+    let (status, rotated) = call!(
+        phase::post_auctions_auction_code,
+        app,
+        "POST",
+        "/auctions/{auctionId}/code",
+        [("auctionId", id)],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(status, 200);
+    assert_ne!(rotated["auctionCode"], old["auctionCode"]);
+
+    let bidder = token_of(&app, "auction_user").await?;
+    let (status, _) = call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        [],
+        Some(&old),
+        Some(&bidder)
+    );
+    assert_eq!(status, 404, "the old code is dead");
+    let new = json!({"auctionCode": text(&rotated, "auctionCode")});
+    let (status, _) = call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        [],
+        Some(&new),
+        Some(&bidder)
+    );
+    assert_eq!(status, 200);
+    let (status, _) = call!(
+        phase::post_auctions_auction_code,
+        app,
+        "POST",
+        "/auctions/{auctionId}/code",
+        [("auctionId", id)],
+        None,
+        Some(&bidder)
+    );
+    assert_eq!(status, 403, "a member may not rotate the code");
+    let (_, seen) = call!(
+        auctions::get_auctions_auction,
+        app,
+        "GET",
+        "/auctions/{auctionId}",
+        [("auctionId", id)],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(seen["auctionCode"], rotated["auctionCode"]);
+    Ok(())
+}
+
+async fn members_are_run_by_the_owner_and_never_by_bidders(app: TestApp) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let private = auction_of(&app, "cinos", "private", false).await?;
+    let id = text(&private, "id");
+    let code = json!({"auctionCode": text(&private, "auctionCode")});
+    let bidder = token_of(&app, "auction_user").await?;
+    let other = token_of(&app, "richie").await?;
+    let (_, joined) = call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        [],
+        Some(&code),
+        Some(&bidder)
+    );
+    let (_, other_joined) = call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        [],
+        Some(&code),
+        Some(&other)
+    );
+    let bidder_id = text(&joined, "userId").to_string();
+    let other_id = text(&other_joined, "userId").to_string();
+
+    let promote = json!({"role": "manager"});
+    let (status, _) = call!(
+        members::patch_auctions_auction_members_user,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}/members/{userId}",
+        [("auctionId", id), ("userId", other_id.as_str())],
+        Some(&promote),
+        Some(&bidder)
+    );
+    assert_eq!(status, 403, "a bidder cannot change a membership");
+    let (status, _) = call!(
+        members::get_auctions_auction_members,
+        app,
+        "GET",
+        "/auctions/{auctionId}/members",
+        [("auctionId", id)],
+        None,
+        Some(&bidder)
+    );
+    assert_eq!(status, 403);
+
+    let owner = token_of(&app, "cinos").await?;
+    let (status, member) = call!(
+        members::patch_auctions_auction_members_user,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}/members/{userId}",
+        [("auctionId", id), ("userId", bidder_id.as_str())],
+        Some(&json!({"role": "manager", "roleOverride": "clerk"})),
+        Some(&owner)
+    );
+    assert_eq!(
+        (status, text(&member, "effectiveRole")),
+        (200, "clerk"),
+        "an override only narrows"
+    );
+    let (status, _) = call!(
+        members::get_auctions_auction_members,
+        app,
+        "GET",
+        "/auctions/{auctionId}/members",
+        [("auctionId", id)],
+        None,
+        Some(&bidder)
+    );
+    assert_eq!(status, 403, "a clerk does not run the auction");
+
+    let (status, member) = call!(
+        members::patch_auctions_auction_members_user,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}/members/{userId}",
+        [("auctionId", id), ("userId", bidder_id.as_str())],
+        Some(&json!({"roleOverride": null})),
+        Some(&owner)
+    );
+    assert_eq!((status, text(&member, "effectiveRole")), (200, "manager"));
+    let (status, list) = call!(
+        members::get_auctions_auction_members,
+        app,
+        "GET",
+        "/auctions/{auctionId}/members",
+        [("auctionId", id)],
+        None,
+        Some(&bidder)
+    );
+    assert_eq!(
+        (status, list["items"].as_array().map(Vec::len)),
+        (200, Some(3))
+    );
+    let (status, _) = call!(
+        members::patch_auctions_auction_members_user,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}/members/{userId}",
+        [("auctionId", id), ("userId", other_id.as_str())],
+        Some(&promote),
+        Some(&bidder)
+    );
+    assert_eq!(status, 403, "a manager does not appoint managers");
+
+    let (status, revoked) = call!(
+        members::patch_auctions_auction_members_user,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}/members/{userId}",
+        [("auctionId", id), ("userId", other_id.as_str())],
+        Some(&json!({"status": "revoked"})),
+        Some(&bidder)
+    );
+    assert_eq!((status, text(&revoked, "status")), (200, "revoked"));
+    let (status, _) = call!(
+        auctions::get_auctions_auction,
+        app,
+        "GET",
+        "/auctions/{auctionId}",
+        [("auctionId", id)],
+        None,
+        Some(&other)
+    );
+    assert_eq!(
+        status, 404,
+        "a revoked member no longer sees the private auction"
+    );
+    let (status, problem) = call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        [],
+        Some(&code),
+        Some(&other)
+    );
+    assert_eq!(
+        (status, text(&problem, "code")),
+        (403, "MEMBERSHIP_REVOKED")
+    );
+
+    let (_, cinos_me) = call!(
+        functions::identity::me::get_me,
+        app,
+        "GET",
+        "/me",
+        [],
+        None,
+        Some(&owner)
+    );
+    let (status, _) = call!(
+        members::patch_auctions_auction_members_user,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}/members/{userId}",
+        [("auctionId", id), ("userId", text(&cinos_me, "id"))],
+        Some(&json!({"status": "revoked"})),
+        Some(&owner)
+    );
+    assert_eq!(status, 422, "the owner's membership is not changed here");
     Ok(())
 }

@@ -44,6 +44,33 @@ impl TestApp {
         })
     }
 
+    /// The audit entries of `action`, oldest first (tests may scan; request paths never do).
+    pub async fn audits(
+        &self,
+        action: shared::audit::AuditAction,
+    ) -> anyhow::Result<Vec<shared::audit::AuditRecord>> {
+        let output = self
+            .store
+            .client()
+            .scan()
+            .table_name(
+                self.store
+                    .tables()
+                    .name(shared::store::Collection::AuditLogs),
+            )
+            .send()
+            .await?;
+        let mut entries: Vec<shared::audit::AuditRecord> = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(shared::store::from_item)
+            .collect::<Result<_, _>>()?;
+        entries.retain(|entry| entry.action == action);
+        entries.sort_by_key(|entry| entry.at);
+        Ok(entries)
+    }
+
     /// Drops this test's tables.
     pub async fn teardown(&self) -> anyhow::Result<()> {
         infra::tables::delete_tables(self.store.client(), self.store.tables(), &self.definitions)

@@ -3,6 +3,8 @@
 pub mod auctions;
 pub mod items;
 pub mod join;
+pub mod members;
+pub mod phase;
 pub mod publish;
 mod view;
 

@@ -2,7 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use shared::http::{ApiError, FieldError, json, parse_json_body};
 use shared::identity::{Caller, NotificationPreferences, UserRecord, profile};
 use shared::store::{AttributeValue, Update, n, s, to_attribute};
@@ -35,36 +35,27 @@ pub async fn get_me(state: &AppState, request: Request) -> Result<Response<Body>
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProfileUpdate {
     pub display_name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "shared::http::nullable")]
     #[schema(value_type = Option<String>)]
     pub given_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "shared::http::nullable")]
     #[schema(value_type = Option<String>)]
     pub family_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "shared::http::nullable")]
     #[schema(value_type = Option<String>)]
     pub nick_name: Option<Option<String>>,
     /// An https URL.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "shared::http::nullable")]
     #[schema(value_type = Option<String>)]
     pub picture: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "shared::http::nullable")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
     /// An IANA time zone.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "shared::http::nullable")]
     #[schema(value_type = Option<String>)]
     pub time_zone: Option<Option<String>>,
     pub notification_preferences: Option<NotificationPreferences>,
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Updates the caller's profile.

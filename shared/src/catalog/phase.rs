@@ -20,6 +20,18 @@ impl AuctionStatus {
         matches!((position(self), position(next)), (Some(from), Some(to)) if to == from + 1)
     }
 
+    /// The phase's name as stored and shown (`ready`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuctionStatus::Setup => "setup",
+            AuctionStatus::Ready => "ready",
+            AuctionStatus::Open => "open",
+            AuctionStatus::Pending => "pending",
+            AuctionStatus::Complete => "complete",
+            AuctionStatus::Closed => "closed",
+        }
+    }
+
     /// Published: visible beyond its owner and staff.
     pub fn is_published(self) -> bool {
         self != AuctionStatus::Setup

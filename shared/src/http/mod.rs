@@ -6,5 +6,5 @@ mod request;
 mod response;
 
 pub use problem::{ApiError, FieldError, Problem};
-pub use request::{page_parameters, parse_json_body, path_parameter};
+pub use request::{nullable, page_parameters, parse_json_body, path_parameter};
 pub use response::{json, no_content, serve};

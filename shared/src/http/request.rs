@@ -44,6 +44,16 @@ pub fn path_parameter<T: FromStr>(request: &Request, name: &str) -> Result<T, Ap
         .ok_or(ApiError::NotFound)
 }
 
+/// For `#[serde(default, deserialize_with = "nullable")]` on an `Option<Option<T>>` field of
+/// a PATCH body: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 /// A list request's `?limit=` (default 20, 1 to 100) and opaque `?cursor=`.
 pub fn page_parameters(request: &Request) -> Result<(u32, Option<String>), ApiError> {
     let query = request.query_string_parameters_ref();

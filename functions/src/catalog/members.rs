@@ -1,0 +1,232 @@
+//! `GET /auctions/{auctionId}/members` and `PATCH /auctions/{auctionId}/members/{userId}`:
+//! who takes part in an auction, in which role, run by its owner, managers and staff.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use shared::audit::{AuditAction, AuditRecord};
+use shared::catalog::{MembershipRecord, MembershipRole, MembershipStatus};
+use shared::domain::{Timestamp, UserId};
+use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parameter};
+use shared::store::{Collection, Condition, Index, Query, Read, Update, n, s, to_attribute};
+
+use super::auctions::visible_auction;
+use crate::AppState;
+
+/// A member of an auction.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberView {
+    pub user_id: UserId,
+    pub role: MembershipRole,
+    pub role_override: Option<MembershipRole>,
+    /// The role in force: the role narrowed by the override.
+    pub effective_role: MembershipRole,
+    pub status: MembershipStatus,
+    pub bidder_number: Option<u32>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<MembershipRecord> for MemberView {
+    fn from(m: MembershipRecord) -> Self {
+        Self {
+            user_id: m.user_id,
+            effective_role: m.role.narrowed_by(m.role_override),
+            role: m.role,
+            role_override: m.role_override,
+            status: m.status,
+            bidder_number: m.bidder_number,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A page of members.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberList {
+    pub items: Vec<MemberView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A change of a member's role, override (`null` removes it) or status.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MemberChange {
+    pub role: Option<MembershipRole>,
+    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[schema(value_type = Option<MembershipRole>)]
+    pub role_override: Option<Option<MembershipRole>>,
+    pub status: Option<MembershipStatus>,
+}
+
+/// Lists an auction's members (owner, managers, staff).
+#[utoipa::path(
+    get,
+    path = "/auctions/{auctionId}/members",
+    tag = "catalog",
+    operation_id = "listMembers",
+    security(("bearer" = [])),
+    params(
+        ("auctionId" = String, Path, description = "The auction's id."),
+        ("limit" = Option<u32>, Query, description = "1 to 100, default 20."),
+        ("cursor" = Option<String>, Query, description = "From the previous page."),
+    ),
+    responses(
+        (status = 200, description = "A page of members.", body = MemberList),
+        (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
+        (status = 404, description = "No such auction the caller may see.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn get_auctions_auction_members(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    let caller = state.caller(&request).await?;
+    let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
+    access.require_manage(&auction)?;
+    let (limit, cursor) = page_parameters(&request)?;
+    let query = Query::index(Index::MEMBERSHIPS_BY_AUCTION, s(auction.id.to_string()))
+        .limit(limit)
+        .after(cursor.as_deref());
+    let page = state.store.query::<MembershipRecord>(query).await?;
+    let list = MemberList {
+        next_cursor: page.next_cursor,
+        items: page.items.into_iter().map(MemberView::from).collect(),
+    };
+    json(StatusCode::OK, &list)
+}
+
+/// Changes a member's role, override or status (owner, managers, staff). The owner's own
+/// membership is not changed here, and no one is made owner.
+#[utoipa::path(
+    patch,
+    path = "/auctions/{auctionId}/members/{userId}",
+    tag = "catalog",
+    operation_id = "updateMember",
+    security(("bearer" = [])),
+    params(
+        ("auctionId" = String, Path, description = "The auction's id."),
+        ("userId" = String, Path, description = "The member's user id."),
+    ),
+    request_body = MemberChange,
+    responses(
+        (status = 200, description = "The membership as it is now.", body = MemberView),
+        (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
+        (status = 404, description = "No such auction or member.", body = shared::http::Problem),
+        (status = 422, description = "The owner's membership, or a role of owner.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn patch_auctions_auction_members_user(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    let caller = state.caller(&request).await?;
+    let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
+    access.require_manage(&auction)?;
+    let user: UserId = path_parameter(&request, "userId")?;
+    let change: MemberChange = parse_json_body(&request)?;
+    let member = state
+        .store
+        .get::<MembershipRecord>(&MembershipRecord::key(auction.id, user), Read::Strong)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if member.role == MembershipRole::Owner {
+        return Err(ApiError::invalid(
+            "role",
+            "the owner's membership cannot be changed",
+        ));
+    }
+    if change.role == Some(MembershipRole::Owner)
+        || change.role_override == Some(Some(MembershipRole::Owner))
+    {
+        return Err(ApiError::invalid(
+            "role",
+            "an auction has one owner, its creator",
+        ));
+    }
+    // Managers run bidders and clerks; only the owner and staff appoint managers.
+    let appoints_manager =
+        change.role == Some(MembershipRole::Manager) || member.role == MembershipRole::Manager;
+    if appoints_manager && !(access.owner || access.staff_manager) {
+        return Err(ApiError::Forbidden {
+            code: "FORBIDDEN",
+            detail: "Only the owner or staff appoint or change managers.".into(),
+        });
+    }
+
+    let now = state.clock.now();
+    let mut set = vec![("updatedAt", s(now.to_string()))];
+    let mut remove = Vec::new();
+    let mut audits = Vec::new();
+    let audit = |action| {
+        let mut entry = AuditRecord::new(action, Some(caller.id()), now).target(user);
+        entry.auction_id = Some(auction.id);
+        entry
+    };
+    if let Some(role) = change.role.filter(|role| *role != member.role) {
+        set.push(("role", to_attribute(&role)?));
+        audits.push(audit(AuditAction::MembershipRoleChanged).detail("role", to_json(&role)));
+    }
+    match change.role_override {
+        Some(Some(narrower)) if Some(narrower) != member.role_override => {
+            set.push(("roleOverride", to_attribute(&narrower)?));
+            audits.push(
+                audit(AuditAction::MembershipRoleChanged)
+                    .detail("roleOverride", to_json(&narrower)),
+            );
+        }
+        Some(None) if member.role_override.is_some() => {
+            remove.push("roleOverride");
+            audits.push(
+                audit(AuditAction::MembershipRoleChanged)
+                    .detail("roleOverride", serde_json::Value::Null),
+            );
+        }
+        _ => {}
+    }
+    if let Some(status) = change.status.filter(|status| *status != member.status) {
+        set.push(("status", to_attribute(&status)?));
+        audits.push(audit(AuditAction::MembershipStatusChanged).detail("status", to_json(&status)));
+    }
+    let assignments: Vec<String> = set.iter().map(|(f, _)| format!("#{f} = :{f}")).collect();
+    let mut expression = format!("SET {} ADD #version :one", assignments.join(", "));
+    if !remove.is_empty() {
+        expression.push_str(" REMOVE #roleOverride");
+    }
+    let mut update = Update::new(expression)
+        .name("#version", "version")
+        .value(":one", n(1))
+        .when(Condition::version_is("version", member.version));
+    for (field, value) in set {
+        update = update
+            .name(&format!("#{field}"), field)
+            .value(&format!(":{field}"), value);
+    }
+    if !remove.is_empty() {
+        update = update.name("#roleOverride", "roleOverride");
+    }
+    let mut transaction =
+        state
+            .store
+            .transaction()
+            .update(Collection::AuctionMemberships, &member.id, update)?;
+    for entry in &audits {
+        transaction = transaction.create(entry)?;
+    }
+    state.store.transact(transaction).await?;
+    let updated = state
+        .store
+        .get::<MembershipRecord>(&member.id, Read::Strong)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    json(StatusCode::OK, &MemberView::from(updated))
+}
+
+fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
