@@ -287,6 +287,7 @@ async fn load_auction(
         settings: settings.clone(),
         visits: 0,
         item_count: u32::try_from(seed.items.len())?,
+        lots_assigned: u32::try_from(seed.items.len())?,
         auction_code: code.as_ref().map(|c| c.as_str().to_string()),
         manual_phase: false,
         created_at: now,

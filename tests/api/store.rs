@@ -49,6 +49,7 @@ fn auction(name: &str) -> AuctionRecord {
         settings: AuctionSettings::default(),
         visits: 0,
         item_count: 0,
+        lots_assigned: 0,
         auction_code: None,
         manual_phase: false,
         created_at: at("2026-11-21T09:00:00.000Z"),

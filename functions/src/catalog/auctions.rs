@@ -89,6 +89,7 @@ pub async fn post_auctions(state: &AppState, request: Request) -> Result<Respons
         settings,
         visits: 0,
         item_count: 0,
+        lots_assigned: 0,
         auction_code: None,
         manual_phase: false,
         created_at: now,

@@ -87,7 +87,7 @@ pub async fn post_auctions_auction_items(
             id: ItemId::new(),
             auction_id: auction.id,
             owner_id: auction.owner_id,
-            lot_number: auction.item_count,
+            lot_number: auction.lots_assigned,
             name: name.clone(),
             description: description.clone(),
             item_type: input.item_type,
@@ -103,18 +103,19 @@ pub async fn post_auctions_auction_items(
             updated_at: now,
             version: 1,
         };
-        // The lot number is the item count the decision was made on: a concurrent addition
-        // fails this condition, and the loop takes the next number.
-        let count = Update::new("ADD #itemCount :one SET #updatedAt = :now")
+        // The lot number is the count of numbers handed out that the decision was made on: a
+        // concurrent addition fails this condition, and the loop takes the next number.
+        let count = Update::new("ADD #itemCount :one, #lots :one SET #updatedAt = :now")
             .name("#itemCount", "itemCount")
+            .name("#lots", "lotsAssigned")
             .name("#updatedAt", "updatedAt")
             .value(":one", n(1))
             .value(":now", s(now.to_string()))
             .when(
-                Condition::new("#status = :setup AND #itemCount = :count")
+                Condition::new("#status = :setup AND #lots = :assigned")
                     .name("#status", "status")
                     .value(":setup", s("setup"))
-                    .value(":count", n(auction.item_count)),
+                    .value(":assigned", n(auction.lots_assigned)),
             );
         let mut audit = AuditRecord::new(AuditAction::ItemCreated, Some(caller.id()), now)
             .target(item.id)

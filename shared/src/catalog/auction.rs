@@ -104,6 +104,10 @@ pub struct AuctionRecord {
     pub settings: AuctionSettings,
     pub visits: u64,
     pub item_count: u32,
+    /// Lot numbers handed out in setup (only grows, so a deleted item's number is never
+    /// reused); publishing renumbers the lots from 0.
+    #[serde(default)]
+    pub lots_assigned: u32,
     /// Private auctions only: the code bidders join with (owner, managers and staff see it).
     pub auction_code: Option<String>,
     /// Set once someone moved the phase by hand: time no longer moves it.
