@@ -8,7 +8,7 @@ use shared::audit::{AuditAction, AuditRecord};
 use shared::catalog::{MembershipRecord, MembershipRole, MembershipStatus};
 use shared::domain::{Timestamp, UserId};
 use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parameter};
-use shared::store::{Collection, Condition, Index, Query, Read, Update, n, s, to_attribute};
+use shared::store::{Collection, Condition, Index, Query, Read, Update, s, to_attribute};
 
 use super::auctions::visible_auction;
 use crate::AppState;
@@ -193,23 +193,8 @@ pub async fn patch_auctions_auction_members_user(
         set.push(("status", to_attribute(&status)?));
         audits.push(audit(AuditAction::MembershipStatusChanged).detail("status", to_json(&status)));
     }
-    let assignments: Vec<String> = set.iter().map(|(f, _)| format!("#{f} = :{f}")).collect();
-    let mut expression = format!("SET {} ADD #version :one", assignments.join(", "));
-    if !remove.is_empty() {
-        expression.push_str(" REMOVE #roleOverride");
-    }
-    let mut update = Update::new(expression)
-        .name("#version", "version")
-        .value(":one", n(1))
-        .when(Condition::version_is("version", member.version));
-    for (field, value) in set {
-        update = update
-            .name(&format!("#{field}"), field)
-            .value(&format!(":{field}"), value);
-    }
-    if !remove.is_empty() {
-        update = update.name("#roleOverride", "roleOverride");
-    }
+    let update =
+        Update::fields(set, &remove).when(Condition::version_is("version", member.version));
     let mut transaction =
         state
             .store

@@ -1,8 +1,11 @@
 //! Auction events, their items and their members.
 
 pub mod auctions;
+pub mod audit;
+pub mod edit;
 pub mod items;
 pub mod join;
+pub mod listing;
 pub mod members;
 pub mod phase;
 pub mod publish;

@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::http::{ApiError, FieldError, json, parse_json_body};
 use shared::identity::{Caller, NotificationPreferences, UserRecord, profile};
-use shared::store::{AttributeValue, Update, n, s, to_attribute};
+use shared::store::{AttributeValue, Update, s, to_attribute};
 
 use super::view::UserView;
 use crate::AppState;
@@ -128,22 +128,6 @@ fn profile_update(changes: ProfileUpdate, now: String) -> Result<Update, ApiErro
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let assignments: Vec<String> = set.iter().map(|(f, _)| format!("#{f} = :{f}")).collect();
-    let mut expression = format!("SET {} ADD #version :one", assignments.join(", "));
-    if !remove.is_empty() {
-        let fields: Vec<String> = remove.iter().map(|f| format!("#{f}")).collect();
-        expression.push_str(&format!(" REMOVE {}", fields.join(", ")));
-    }
-    let mut update = Update::new(expression)
-        .name("#version", "version")
-        .value(":one", n(1));
-    for (field, value) in set {
-        update = update
-            .name(&format!("#{field}"), field)
-            .value(&format!(":{field}"), value);
-    }
-    for field in remove {
-        update = update.name(&format!("#{field}"), field);
-    }
+    let update = Update::fields(set, &remove);
     Ok(update)
 }

@@ -11,7 +11,7 @@ use shared::audit::{AuditAction, AuditRecord};
 use shared::domain::{Timestamp, UserId};
 use shared::http::{ApiError, json, no_content, page_parameters, parse_json_body, path_parameter};
 use shared::identity::{Caller, GlobalRole, GroupRecord, UserRecord, UserStatus, profile};
-use shared::store::{Collection, Condition, Index, Query, Read, Update, n, s, to_attribute};
+use shared::store::{Collection, Condition, Index, Query, Read, Update, s, to_attribute};
 
 use super::accounts::{self, NewAccount};
 use super::purge::purge;
@@ -266,19 +266,7 @@ pub async fn patch_users_user(
         set.push(("groups", to_attribute(&groups)?));
         role_changed = role_changed.detail("groups", groups);
     }
-    let assignments: Vec<String> = set
-        .iter()
-        .map(|(field, _)| format!("#{field} = :{field}"))
-        .collect();
-    let mut update = Update::new(format!("SET {} ADD #version :one", assignments.join(", ")))
-        .name("#version", "version")
-        .value(":one", n(1))
-        .when(Condition::version_is("version", user.version));
-    for (field, value) in set {
-        update = update
-            .name(&format!("#{field}"), field)
-            .value(&format!(":{field}"), value);
-    }
+    let update = Update::fields(set, &[]).when(Condition::version_is("version", user.version));
     let mut transaction =
         state
             .store

@@ -156,6 +156,34 @@ impl Update {
         }
     }
 
+    /// Sets each named attribute to its value, removes the listed ones, and adds 1 to
+    /// `version`: the shape of every partial edit (PATCH).
+    pub fn fields(set: Vec<(&str, AttributeValue)>, remove: &[&str]) -> Self {
+        let mut expression = String::new();
+        if !set.is_empty() {
+            let assignments: Vec<String> =
+                set.iter().map(|(f, _)| format!("#{f} = :{f}")).collect();
+            expression.push_str(&format!("SET {} ", assignments.join(", ")));
+        }
+        if !remove.is_empty() {
+            let fields: Vec<String> = remove.iter().map(|f| format!("#{f}")).collect();
+            expression.push_str(&format!("REMOVE {} ", fields.join(", ")));
+        }
+        expression.push_str("ADD #version :one");
+        let mut update = Self::new(expression)
+            .name("#version", "version")
+            .value(":one", n(1));
+        for (field, value) in set {
+            update = update
+                .name(&format!("#{field}"), field)
+                .value(&format!(":{field}"), value);
+        }
+        for field in remove {
+            update = update.name(&format!("#{field}"), field);
+        }
+        update
+    }
+
     /// Binds `#placeholder` to an attribute name.
     pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
         self.action = self.action.name(placeholder, attribute);

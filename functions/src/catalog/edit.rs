@@ -1,0 +1,476 @@
+//! `PATCH|DELETE /auctions/{auctionId}` and `PATCH|DELETE /items/{itemId}`: changes by the
+//! auction's owner, managers and staff. In setup everything may change; once published, only
+//! what does not touch the bidding (names, descriptions, photos, the payment page). Deletes
+//! are for setup only. Every change is audited.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use shared::audit::{AuditAction, AuditRecord};
+use shared::catalog::draft::{self, Checks, SettingsInput};
+use shared::catalog::{AuctionRecord, AuctionStatus, ItemRecord, ItemType, MembershipRecord};
+use shared::domain::{Money, Timestamp, UserId};
+use shared::http::{ApiError, json, no_content, parse_json_body};
+use shared::identity::profile;
+use shared::store::{
+    AttributeValue, Collection, Condition, Index, Query, Read, Update, n, s, to_attribute,
+};
+
+use super::auctions::visible_auction;
+use super::items::visible_item;
+use super::view::{AuctionView, ItemView};
+use crate::AppState;
+
+/// Changes to an auction; `null` clears an optional field.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AuctionChanges {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub thumbnail: Option<Option<String>>,
+    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub payment_url: Option<Option<String>>,
+    /// Setup only.
+    pub starts_at: Option<Timestamp>,
+    /// Setup only.
+    pub ends_at: Option<Timestamp>,
+    /// Setup only.
+    pub time_zone: Option<String>,
+    /// Setup only.
+    pub settings: Option<SettingsInput>,
+}
+
+/// Changes to an item; `null` clears an optional field.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ItemChanges {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub primary_photo: Option<Option<String>>,
+    pub gallery: Option<Vec<String>>,
+    /// Setup only.
+    #[serde(rename = "type")]
+    pub item_type: Option<ItemType>,
+    /// Setup only.
+    pub starting_price: Option<Money>,
+    /// Setup only.
+    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[schema(value_type = Option<Money>)]
+    pub reserve_price: Option<Option<Money>>,
+    /// Setup only.
+    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[schema(value_type = Option<Money>)]
+    pub buy_now_price: Option<Option<Money>>,
+}
+
+/// Edits and the audit entry that records which fields changed.
+struct Edits {
+    set: Vec<(&'static str, AttributeValue)>,
+    remove: Vec<&'static str>,
+    changed: Vec<&'static str>,
+}
+
+impl Edits {
+    fn new(now: Timestamp) -> Self {
+        Self {
+            set: vec![("updatedAt", s(now.to_string()))],
+            remove: Vec::new(),
+            changed: Vec::new(),
+        }
+    }
+
+    fn set(&mut self, field: &'static str, value: AttributeValue) {
+        self.set.push((field, value));
+        self.changed.push(field);
+    }
+
+    /// Sets an optional text field, or removes it for `null`.
+    fn text(&mut self, field: &'static str, value: Option<String>) {
+        match value {
+            Some(text) => self.set(field, s(text)),
+            None => {
+                self.remove.push(field);
+                self.changed.push(field);
+            }
+        }
+    }
+
+    fn audit(
+        &self,
+        action: AuditAction,
+        actor: UserId,
+        auction: &AuctionRecord,
+        target: String,
+        now: Timestamp,
+    ) -> AuditRecord {
+        let mut entry = AuditRecord::new(action, Some(actor), now)
+            .target(target)
+            .detail("fields", self.changed.clone());
+        entry.auction_id = Some(auction.id);
+        entry
+    }
+}
+
+/// Refuses a change of something frozen by publishing.
+fn frozen(checks: &mut Checks, field: &str) {
+    checks.fail(field, "can no longer change once the auction is published");
+}
+
+/// Edits an auction (owner, managers, staff).
+#[utoipa::path(
+    patch,
+    path = "/auctions/{auctionId}",
+    tag = "catalog",
+    operation_id = "updateAuction",
+    security(("bearer" = [])),
+    params(("auctionId" = String, Path, description = "The auction's id.")),
+    request_body = AuctionChanges,
+    responses(
+        (status = 200, description = "The auction as it is now.", body = AuctionView),
+        (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
+        (status = 404, description = "No such auction the caller may see.", body = shared::http::Problem),
+        (status = 422, description = "Invalid fields, or fields frozen by publishing.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn patch_auctions_auction(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    let caller = state.caller(&request).await?;
+    let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
+    access.require_manage(&auction)?;
+    let changes: AuctionChanges = parse_json_body(&request)?;
+    let now = state.clock.now();
+    let in_setup = auction.status == AuctionStatus::Setup;
+    let mut checks = Checks::default();
+    let mut edits = Edits::new(now);
+    if let Some(name) = changes
+        .name
+        .and_then(|n| checks.field("name", draft::title(&n)))
+    {
+        edits.set("name", s(name));
+    }
+    for (field, change, rule) in [
+        (
+            "description",
+            changes.description,
+            draft::description as fn(&str) -> Result<String, String>,
+        ),
+        ("thumbnail", changes.thumbnail, draft::https_url),
+        ("paymentUrl", changes.payment_url, draft::https_url),
+    ] {
+        match change {
+            None => {}
+            Some(None) => edits.text(field, None),
+            Some(Some(text)) => {
+                if let Some(value) = checks.field(field, rule(&text)) {
+                    edits.text(field, Some(value));
+                }
+            }
+        }
+    }
+    if changes.starts_at.is_some() || changes.ends_at.is_some() {
+        if in_setup {
+            let (starts_at, ends_at) = (
+                changes.starts_at.unwrap_or(auction.starts_at),
+                changes.ends_at.unwrap_or(auction.ends_at),
+            );
+            draft::schedule(starts_at, ends_at, now, &mut checks);
+            edits.set("startsAt", s(starts_at.to_string()));
+            edits.set("endsAt", s(ends_at.to_string()));
+        } else {
+            frozen(
+                &mut checks,
+                if changes.starts_at.is_some() {
+                    "startsAt"
+                } else {
+                    "endsAt"
+                },
+            );
+        }
+    }
+    if let Some(zone) = changes.time_zone {
+        match profile::time_zone(&zone) {
+            Ok(zone) if in_setup => edits.set("timeZone", s(zone)),
+            Ok(_) => frozen(&mut checks, "timeZone"),
+            Err(message) => checks.fail("timeZone", message),
+        }
+    }
+    if let Some(input) = changes.settings {
+        if in_setup {
+            let settings = draft::settings(
+                auction.settings.clone(),
+                input,
+                auction.currency,
+                &mut checks,
+            );
+            edits.set("settings", to_attribute(&settings)?);
+        } else {
+            frozen(&mut checks, "settings");
+        }
+    }
+    if !checks.is_empty() {
+        return Err(ApiError::Validation(checks.0));
+    }
+    let audit = edits.audit(
+        AuditAction::AuctionUpdated,
+        caller.id(),
+        &auction,
+        auction.id.to_string(),
+        now,
+    );
+    let update = Update::fields(edits.set, &edits.remove)
+        .when(Condition::version_is("version", auction.version));
+    let transaction = state
+        .store
+        .transaction()
+        .update(Collection::Auctions, &auction.id.to_string(), update)?
+        .create(&audit)?;
+    state.store.transact(transaction).await?;
+    let updated = state
+        .store
+        .get::<AuctionRecord>(&auction.id.to_string(), Read::Strong)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    json(StatusCode::OK, &AuctionView::new(&updated, &access, now)?)
+}
+
+/// Deletes an auction in setup with its items (owner, managers, staff).
+#[utoipa::path(
+    delete,
+    path = "/auctions/{auctionId}",
+    tag = "catalog",
+    operation_id = "deleteAuction",
+    security(("bearer" = [])),
+    params(("auctionId" = String, Path, description = "The auction's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
+        (status = 404, description = "No such auction the caller may see.", body = shared::http::Problem),
+        (status = 409, description = "`AUCTION_PUBLISHED`: only auctions in setup are deleted.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn delete_auctions_auction(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    let caller = state.caller(&request).await?;
+    let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
+    access.require_manage(&auction)?;
+    if auction.status != AuctionStatus::Setup {
+        return Err(ApiError::conflict(
+            "AUCTION_PUBLISHED",
+            "Only an auction in setup can be deleted.",
+        ));
+    }
+    let query = Query::index(Index::ITEMS_BY_AUCTION, s(auction.id.to_string())).limit(100);
+    let items = state.store.query::<ItemRecord>(query).await?.items;
+    let unchanged = Condition::version_is("version", auction.version);
+    let mut transaction = state
+        .store
+        .transaction()
+        .delete(
+            Collection::Auctions,
+            &auction.id.to_string(),
+            Some(unchanged),
+        )?
+        .delete(
+            Collection::AuctionMemberships,
+            &MembershipRecord::key(auction.id, auction.owner_id),
+            None,
+        )?;
+    for item in &items {
+        transaction = transaction.delete(Collection::Items, &item.id.to_string(), None)?;
+    }
+    state.store.transact(transaction).await?;
+    tracing::info!(auction.id = %auction.id, items = items.len(), "draft auction deleted");
+    no_content()
+}
+
+/// Edits an item (owner, managers, staff of its auction).
+#[utoipa::path(
+    patch,
+    path = "/items/{itemId}",
+    tag = "catalog",
+    operation_id = "updateItem",
+    security(("bearer" = [])),
+    params(("itemId" = String, Path, description = "The item's id.")),
+    request_body = ItemChanges,
+    responses(
+        (status = 200, description = "The item as it is now.", body = ItemView),
+        (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
+        (status = 404, description = "No such item the caller may see.", body = shared::http::Problem),
+        (status = 422, description = "Invalid fields, or prices frozen by publishing.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn patch_items_item(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    let caller = state.caller(&request).await?;
+    let (item, auction, access) = visible_item(state, &request, Some(&caller)).await?;
+    access.require_manage(&auction)?;
+    let changes: ItemChanges = parse_json_body(&request)?;
+    let now = state.clock.now();
+    let in_setup = auction.status == AuctionStatus::Setup;
+    let mut checks = Checks::default();
+    let mut edits = Edits::new(now);
+    if let Some(name) = changes
+        .name
+        .and_then(|n| checks.field("name", draft::title(&n)))
+    {
+        edits.set("name", s(name));
+    }
+    for (field, change, rule) in [
+        (
+            "description",
+            changes.description,
+            draft::description as fn(&str) -> Result<String, String>,
+        ),
+        ("primaryPhoto", changes.primary_photo, draft::https_url),
+    ] {
+        match change {
+            None => {}
+            Some(None) => edits.text(field, None),
+            Some(Some(text)) => {
+                if let Some(value) = checks.field(field, rule(&text)) {
+                    edits.text(field, Some(value));
+                }
+            }
+        }
+    }
+    if let Some(gallery) = changes
+        .gallery
+        .and_then(|g| checks.field("gallery", draft::gallery(g)))
+    {
+        edits.set("gallery", to_attribute(&gallery)?);
+    }
+    let prices_change = changes.starting_price.is_some()
+        || changes.reserve_price.is_some()
+        || changes.buy_now_price.is_some();
+    if changes.item_type.is_some() && !in_setup {
+        frozen(&mut checks, "type");
+    } else if let Some(item_type) = changes.item_type {
+        edits.set("type", to_attribute(&item_type)?);
+    }
+    if prices_change && !in_setup {
+        frozen(&mut checks, "startingPrice");
+    } else if prices_change {
+        let starting = changes.starting_price.unwrap_or(item.starting_price);
+        let reserve = changes.reserve_price.unwrap_or(item.reserve_price);
+        let buy_now = changes.buy_now_price.unwrap_or(item.buy_now_price);
+        draft::prices(starting, reserve, buy_now, auction.currency, &mut checks);
+        edits.set("startingPrice", amount(starting));
+        for (field, price) in [("reservePrice", reserve), ("buyNowPrice", buy_now)] {
+            match price {
+                Some(price) => edits.set(field, amount(price)),
+                None => {
+                    edits.remove.push(field);
+                    edits.changed.push(field);
+                }
+            }
+        }
+    }
+    if !checks.is_empty() {
+        return Err(ApiError::Validation(checks.0));
+    }
+    let audit = edits.audit(
+        AuditAction::ItemUpdated,
+        caller.id(),
+        &auction,
+        item.id.to_string(),
+        now,
+    );
+    let update = Update::fields(edits.set, &edits.remove)
+        .when(Condition::version_is("version", item.version));
+    let transaction = state
+        .store
+        .transaction()
+        .update(Collection::Items, &item.id.to_string(), update)?
+        .create(&audit)?;
+    state.store.transact(transaction).await?;
+    let updated = state
+        .store
+        .get::<ItemRecord>(&item.id.to_string(), Read::Strong)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    json(
+        StatusCode::OK,
+        &ItemView::new(&updated, auction.currency, &access, true)?,
+    )
+}
+
+/// An amount as a DynamoDB Number, as records store it.
+fn amount(money: Money) -> AttributeValue {
+    n(money.amount().normalize())
+}
+
+/// Deletes an item of an auction in setup (owner, managers, staff).
+#[utoipa::path(
+    delete,
+    path = "/items/{itemId}",
+    tag = "catalog",
+    operation_id = "deleteItem",
+    security(("bearer" = [])),
+    params(("itemId" = String, Path, description = "The item's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
+        (status = 404, description = "No such item the caller may see.", body = shared::http::Problem),
+        (status = 409, description = "`AUCTION_PUBLISHED`: items are deleted in setup only.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn delete_items_item(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    let caller = state.caller(&request).await?;
+    let (item, auction, access) = visible_item(state, &request, Some(&caller)).await?;
+    access.require_manage(&auction)?;
+    if auction.status != AuctionStatus::Setup {
+        return Err(ApiError::conflict(
+            "AUCTION_PUBLISHED",
+            "Items can only be deleted while the auction is in setup.",
+        ));
+    }
+    let now = state.clock.now();
+    let uncount = Update::new("ADD #itemCount :minusOne SET #updatedAt = :now")
+        .name("#itemCount", "itemCount")
+        .name("#updatedAt", "updatedAt")
+        .value(":minusOne", n(-1))
+        .value(":now", s(now.to_string()))
+        .when(
+            Condition::new("#status = :setup")
+                .name("#status", "status")
+                .value(":setup", s("setup")),
+        );
+    let mut audit = AuditRecord::new(AuditAction::ItemDeleted, Some(caller.id()), now)
+        .target(item.id)
+        .detail("name", item.name.clone());
+    audit.auction_id = Some(auction.id);
+    let transaction = state
+        .store
+        .transaction()
+        .update(Collection::Auctions, &auction.id.to_string(), uncount)?
+        .delete(
+            Collection::Items,
+            &item.id.to_string(),
+            Some(Condition::version_is("version", item.version)),
+        )?
+        .create(&audit)?;
+    state.store.transact(transaction).await?;
+    no_content()
+}

@@ -1,0 +1,226 @@
+//! `GET /auctions?status=`: the auctions the caller may see, by when they run. A status group
+//! spans several stored phases (an auction still stored `ready` is open once it starts), so
+//! the list walks a fixed plan of index partitions; its cursor says which partition it reached
+//! and where in it.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::{Deserialize, Serialize};
+use shared::catalog::{AuctionAccess, AuctionRecord, AuctionStatus, EventType};
+use shared::domain::Timestamp;
+use shared::http::{ApiError, json, page_parameters};
+use shared::identity::Caller;
+use shared::store::{Condition, Index, Query, s};
+
+use super::view::AuctionView;
+use crate::AppState;
+
+/// At most this many index pages are read for one list page, however many are filtered out.
+const MAX_QUERIES: usize = 20;
+
+/// A page of auctions.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuctionList {
+    pub items: Vec<AuctionView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Which auctions to list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Group {
+    Upcoming,
+    Open,
+    Past,
+    /// The caller's own auctions in setup.
+    Draft,
+}
+
+/// One partition to read and the phase (in force now) its auctions must be in.
+struct Step {
+    status: Option<AuctionStatus>,
+    starts: Option<(&'static str, Timestamp)>,
+    keep: AuctionStatus,
+}
+
+fn plan(group: Group, now: Timestamp) -> Vec<Step> {
+    use AuctionStatus::*;
+    let step = |status, starts, keep| Step {
+        status: Some(status),
+        starts,
+        keep,
+    };
+    match group {
+        Group::Upcoming => vec![step(Ready, Some((">", now)), Ready)],
+        Group::Open => vec![step(Open, None, Open), step(Ready, Some(("<=", now)), Open)],
+        Group::Past => vec![
+            step(Pending, None, Pending),
+            step(Complete, None, Complete),
+            step(Closed, None, Closed),
+            step(Open, None, Pending),
+            step(Ready, Some(("<=", now)), Pending),
+        ],
+        Group::Draft => vec![Step {
+            status: None,
+            starts: None,
+            keep: Setup,
+        }],
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Position {
+    step: usize,
+    inner: Option<String>,
+}
+
+fn encode(position: &Position) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
+}
+
+fn decode(cursor: &str, steps: usize) -> Result<Position, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Position>(&bytes).ok())
+        .filter(|position| position.step < steps)
+        .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this list issued"))
+}
+
+/// Lists auctions the caller may see: `upcoming`, `open` (default), `past`, or `draft` (the
+/// caller's own, in setup).
+#[utoipa::path(
+    get,
+    path = "/auctions",
+    tag = "catalog",
+    operation_id = "listAuctions",
+    params(
+        ("status" = Option<String>, Query, description = "`upcoming`, `open` (default), `past` or `draft`."),
+        ("limit" = Option<u32>, Query, description = "1 to 100, default 20."),
+        ("cursor" = Option<String>, Query, description = "From the previous page."),
+    ),
+    responses(
+        (status = 200, description = "A page of auctions.", body = AuctionList),
+        (status = 401, description = "`draft` needs a signed-in caller.", body = shared::http::Problem),
+        (status = 422, description = "Unknown status, bad limit or cursor.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn get_auctions(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = state.optional_caller(&request).await?;
+    let status = request
+        .query_string_parameters_ref()
+        .and_then(|q| q.first("status"))
+        .unwrap_or("open");
+    let group = match status {
+        "upcoming" => Group::Upcoming,
+        "open" => Group::Open,
+        "past" => Group::Past,
+        "draft" => Group::Draft,
+        _ => {
+            return Err(ApiError::invalid(
+                "status",
+                "must be upcoming, open, past or draft",
+            ));
+        }
+    };
+    if group == Group::Draft && caller.is_none() {
+        return Err(ApiError::Unauthenticated);
+    }
+    let (limit, cursor) = page_parameters(&request)?;
+    let now = state.clock.now();
+    let steps = plan(group, now);
+    let mut position = match cursor {
+        Some(cursor) => decode(&cursor, steps.len())?,
+        None => Position {
+            step: 0,
+            inner: None,
+        },
+    };
+    let mut items = Vec::new();
+    for _ in 0..MAX_QUERIES {
+        let Some(step) = steps.get(position.step) else {
+            return json(
+                StatusCode::OK,
+                &AuctionList {
+                    items,
+                    next_cursor: None,
+                },
+            );
+        };
+        let wanted = limit - u32::try_from(items.len()).unwrap_or(limit);
+        let page = state
+            .store
+            .query::<AuctionRecord>(
+                query(step, caller.as_ref())
+                    .limit(wanted)
+                    .after(position.inner.as_deref()),
+            )
+            .await?;
+        for auction in page.items {
+            if auction.effective_status(now) == step.keep {
+                if let Some(view) = shown(state, caller.as_ref(), &auction, now).await? {
+                    items.push(view);
+                }
+            }
+        }
+        position = match page.next_cursor {
+            Some(inner) => Position {
+                step: position.step,
+                inner: Some(inner),
+            },
+            None => Position {
+                step: position.step + 1,
+                inner: None,
+            },
+        };
+        if items.len() >= limit as usize {
+            break;
+        }
+    }
+    let next_cursor = (position.step < steps.len()).then(|| encode(&position));
+    json(StatusCode::OK, &AuctionList { items, next_cursor })
+}
+
+fn query(step: &Step, caller: Option<&Caller>) -> Query {
+    match (step.status, caller) {
+        (Some(status), _) => {
+            let query = Query::index(Index::AUCTIONS_BY_STATUS, s(status.as_str()));
+            match step.starts {
+                Some((operator, at)) => query.sort(
+                    Condition::new(format!("#sort {operator} :at")).value(":at", s(at.to_string())),
+                ),
+                None => query,
+            }
+        }
+        (None, Some(caller)) => {
+            Query::index(Index::AUCTIONS_BY_OWNER, s(caller.id().to_string())).descending()
+        }
+        // Drafts need a caller; checked before planning.
+        (None, None) => Query::index(Index::AUCTIONS_BY_OWNER, s("")),
+    }
+}
+
+/// The auction as the caller may see it, or `None` if they may not.
+async fn shown(
+    state: &AppState,
+    caller: Option<&Caller>,
+    auction: &AuctionRecord,
+    now: Timestamp,
+) -> Result<Option<AuctionView>, ApiError> {
+    // Public published auctions are visible to all: no membership read needed for them.
+    let access = if auction.event_type == EventType::Public
+        && auction.status.is_published()
+        && caller.is_none()
+    {
+        AuctionAccess::default()
+    } else {
+        AuctionAccess::of(&state.store, caller, auction).await?
+    };
+    if !access.can_view(auction) {
+        return Ok(None);
+    }
+    Ok(Some(AuctionView::new(auction, &access, now)?))
+}
