@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
-use functions::catalog::{auctions, items, join, members, phase, publish};
+use functions::catalog::{auctions, audit, edit, items, join, listing, members, phase, publish};
 use functions::identity::login;
 use integration_tests::app_trials;
 use integration_tests::harness::{TestApp, api_request, body_json};
@@ -24,6 +24,10 @@ pub fn trials() -> Vec<Trial> {
         illegal_phase_transitions_are_refused_and_legal_ones_audited,
         a_rotated_code_stops_working_at_once,
         members_are_run_by_the_owner_and_never_by_bidders,
+        lists_show_what_each_caller_may_see_by_when_it_runs,
+        edits_are_free_in_setup_and_frozen_where_bidding_depends_on_them,
+        drafts_and_their_items_can_be_deleted_published_ones_not,
+        the_audit_log_is_for_those_who_run_the_auction,
     ]
 }
 
@@ -933,5 +937,476 @@ async fn members_are_run_by_the_owner_and_never_by_bidders(app: TestApp) -> anyh
         Some(&owner)
     );
     assert_eq!(status, 422, "the owner's membership is not changed here");
+    Ok(())
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| text(a, "name").to_string())
+        .collect()
+}
+
+async fn rename(app: &TestApp, token: &str, auction: &Value, name: &str) -> anyhow::Result<()> {
+    let (status, body) = call!(
+        edit::patch_auctions_auction,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}",
+        [("auctionId", text(auction, "id"))],
+        Some(&json!({"name": name})),
+        Some(token)
+    );
+    anyhow::ensure!(status == 200, "rename answered {status}: {body}");
+    Ok(())
+}
+
+async fn lists_show_what_each_caller_may_see_by_when_it_runs(app: TestApp) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let owner = token_of(&app, "cinos").await?;
+    let public = auction_of(&app, "cinos", "public", false).await?;
+    rename(&app, &owner, &public, "Public Show").await?;
+    let private = auction_of(&app, "cinos", "private", false).await?;
+    rename(&app, &owner, &private, "Private Show").await?;
+    let draft = auction_of(&app, "cinos", "public", true).await?;
+    rename(&app, &owner, &draft, "Draft Show").await?;
+    let member = token_of(&app, "richie").await?;
+    call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        [],
+        Some(&json!({"auctionCode": text(&private, "auctionCode")})),
+        Some(&member)
+    );
+
+    // The seeds hold two more published auctions of cinos, upcoming too (one private).
+    let (status, anonymous) = call!(
+        listing::get_auctions,
+        app,
+        "GET",
+        "/auctions",
+        [],
+        None,
+        None
+    );
+    assert_eq!(
+        (status, names(&anonymous).len()),
+        (200, 0),
+        "nothing is open yet"
+    );
+    let (status, upcoming) = call!(
+        listing::get_auctions,
+        app,
+        "GET",
+        "/auctions?status=upcoming",
+        [],
+        None,
+        None
+    );
+    assert_eq!(status, 200);
+    let seen_anonymously = names(&upcoming);
+    assert!(seen_anonymously.contains(&"Public Show".to_string()));
+    assert!(!seen_anonymously.contains(&"Private Show".to_string()));
+    assert!(!seen_anonymously.contains(&"Draft Show".to_string()));
+    let (_, upcoming) = call!(
+        listing::get_auctions,
+        app,
+        "GET",
+        "/auctions?status=upcoming",
+        [],
+        None,
+        Some(&member)
+    );
+    let seen_by_member = names(&upcoming);
+    assert!(seen_by_member.contains(&"Private Show".to_string()));
+
+    let (status, drafts) = call!(
+        listing::get_auctions,
+        app,
+        "GET",
+        "/auctions?status=draft",
+        [],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(
+        (status, names(&drafts)),
+        (200, vec!["Draft Show".to_string()])
+    );
+    let (status, _) = call!(
+        listing::get_auctions,
+        app,
+        "GET",
+        "/auctions?status=sideways",
+        [],
+        None,
+        None
+    );
+    assert_eq!(status, 422);
+
+    // Paging through the upcoming ones one at a time reaches each of them exactly once.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let query = match &cursor {
+            Some(c) => format!("/auctions?status=upcoming&limit=1&cursor={c}"),
+            None => "/auctions?status=upcoming&limit=1".to_string(),
+        };
+        let request = api_request("GET", &query, &[], None, Some(&member))?;
+        let response = listing::get_auctions(&app.state, request)
+            .await
+            .unwrap_or_else(ApiError::into_response);
+        let page = body_json(&response)?;
+        seen.extend(names(&page));
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let mut expected = seen_by_member.clone();
+    expected.sort();
+    seen.sort();
+    assert_eq!(seen, expected);
+
+    app.clock.advance(TimeDelta::days(1));
+    let (_, open) = call!(
+        listing::get_auctions,
+        app,
+        "GET",
+        "/auctions",
+        [],
+        None,
+        None
+    );
+    assert!(
+        names(&open).contains(&"Public Show".to_string()),
+        "started auctions are open: {open}"
+    );
+    let (_, upcoming) = call!(
+        listing::get_auctions,
+        app,
+        "GET",
+        "/auctions?status=upcoming",
+        [],
+        None,
+        None
+    );
+    assert!(!names(&upcoming).contains(&"Public Show".to_string()));
+    Ok(())
+}
+
+async fn edits_are_free_in_setup_and_frozen_where_bidding_depends_on_them(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let owner = token_of(&app, "cinos").await?;
+    let draft = auction_of(&app, "cinos", "public", true).await?;
+    let later = app.clock.now().plus(TimeDelta::days(10));
+    let changes = json!({"name": "Winter Sale", "description": "New work.", "endsAt": later.to_string(), "settings": {"staggerSec": 30}});
+    let (status, edited) = call!(
+        edit::patch_auctions_auction,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}",
+        [("auctionId", text(&draft, "id"))],
+        Some(&changes),
+        Some(&owner)
+    );
+    assert_eq!(
+        (
+            status,
+            text(&edited, "name"),
+            edited["settings"]["staggerSec"].as_u64()
+        ),
+        (200, "Winter Sale", Some(30))
+    );
+
+    let rival = token_of(&app, "auction_artist").await?;
+    let published = auction_of(&app, "cinos", "public", false).await?;
+    let id = text(&published, "id");
+    let (status, _) = call!(
+        edit::patch_auctions_auction,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}",
+        [("auctionId", id)],
+        Some(&json!({"name": "Mine now"})),
+        Some(&rival)
+    );
+    assert_eq!(status, 403, "another artist may not edit");
+    let (status, problem) = call!(
+        edit::patch_auctions_auction,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}",
+        [("auctionId", id)],
+        Some(&json!({"endsAt": later.to_string(), "description": "Still editable"})),
+        Some(&owner)
+    );
+    assert_eq!(
+        (status, text(&problem["errors"][0], "field")),
+        (422, "endsAt")
+    );
+    let (status, edited) = call!(
+        edit::patch_auctions_auction,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}",
+        [("auctionId", id)],
+        Some(&json!({"description": "Still editable"})),
+        Some(&owner)
+    );
+    assert_eq!(
+        (status, text(&edited, "description")),
+        (200, "Still editable")
+    );
+
+    let (_, lots) = call!(
+        items::get_auctions_auction_items,
+        app,
+        "GET",
+        "/auctions/{auctionId}/items",
+        [("auctionId", id)],
+        None,
+        Some(&owner)
+    );
+    let lot = text(&lots["items"][0], "id").to_string();
+    let (status, problem) = call!(
+        edit::patch_items_item,
+        app,
+        "PATCH",
+        "/items/{itemId}",
+        [("itemId", lot.as_str())],
+        Some(&json!({"startingPrice": "1.00"})),
+        Some(&owner)
+    );
+    assert_eq!(
+        (status, text(&problem["errors"][0], "field")),
+        (422, "startingPrice")
+    );
+    let (status, edited) = call!(
+        edit::patch_items_item,
+        app,
+        "PATCH",
+        "/items/{itemId}",
+        [("itemId", lot.as_str())],
+        Some(&json!({"description": "Framed.", "gallery": ["https://images.example.com/b.jpg"]})),
+        Some(&owner)
+    );
+    assert_eq!((status, text(&edited, "description")), (200, "Framed."));
+    assert_eq!(edited["startingPrice"], "120.00");
+    let (status, _) = call!(
+        edit::patch_items_item,
+        app,
+        "PATCH",
+        "/items/{itemId}",
+        [("itemId", lot.as_str())],
+        Some(&json!({"description": "Mine"})),
+        Some(&rival)
+    );
+    assert_eq!(status, 403);
+
+    let (_, draft_lots) = call!(
+        items::get_auctions_auction_items,
+        app,
+        "GET",
+        "/auctions/{auctionId}/items",
+        [("auctionId", text(&draft, "id"))],
+        None,
+        Some(&owner)
+    );
+    let draft_lot = text(&draft_lots["items"][0], "id").to_string();
+    let (status, repriced) = call!(
+        edit::patch_items_item,
+        app,
+        "PATCH",
+        "/items/{itemId}",
+        [("itemId", draft_lot.as_str())],
+        Some(&json!({"startingPrice": "150.00", "reservePrice": null})),
+        Some(&owner)
+    );
+    assert_eq!(
+        (
+            status,
+            repriced["startingPrice"].clone(),
+            repriced.get("reservePrice").cloned()
+        ),
+        (200, json!("150.00"), None)
+    );
+    assert_eq!(repriced["reserveMet"], Value::Null);
+    Ok(())
+}
+
+async fn drafts_and_their_items_can_be_deleted_published_ones_not(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let owner = token_of(&app, "cinos").await?;
+    let draft = auction_of(&app, "cinos", "public", true).await?;
+    let id = text(&draft, "id");
+    let (_, lots) = call!(
+        items::get_auctions_auction_items,
+        app,
+        "GET",
+        "/auctions/{auctionId}/items",
+        [("auctionId", id)],
+        None,
+        Some(&owner)
+    );
+    let first = text(&lots["items"][0], "id").to_string();
+    let (status, _) = call!(
+        edit::delete_items_item,
+        app,
+        "DELETE",
+        "/items/{itemId}",
+        [("itemId", first.as_str())],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(status, 204);
+    let item = json!({"name": "Replacement", "type": "silent", "startingPrice": "20.00"});
+    let (status, added) = call!(
+        items::post_auctions_auction_items,
+        app,
+        "POST",
+        "/auctions/{auctionId}/items",
+        [("auctionId", id)],
+        Some(&item),
+        Some(&owner)
+    );
+    assert_eq!(
+        (status, added["lotNumber"].as_u64()),
+        (201, Some(2)),
+        "a deleted lot's number is not reused"
+    );
+    let (_, seen) = call!(
+        auctions::get_auctions_auction,
+        app,
+        "GET",
+        "/auctions/{auctionId}",
+        [("auctionId", id)],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(seen["itemCount"], 2);
+
+    let published = auction_of(&app, "cinos", "public", false).await?;
+    let (status, problem) = call!(
+        edit::delete_auctions_auction,
+        app,
+        "DELETE",
+        "/auctions/{auctionId}",
+        [("auctionId", text(&published, "id"))],
+        None,
+        Some(&owner)
+    );
+    assert_eq!((status, text(&problem, "code")), (409, "AUCTION_PUBLISHED"));
+    let rival = token_of(&app, "auction_artist").await?;
+    let (status, _) = call!(
+        edit::delete_auctions_auction,
+        app,
+        "DELETE",
+        "/auctions/{auctionId}",
+        [("auctionId", id)],
+        None,
+        Some(&rival)
+    );
+    assert_eq!(status, 404);
+    let (status, _) = call!(
+        edit::delete_auctions_auction,
+        app,
+        "DELETE",
+        "/auctions/{auctionId}",
+        [("auctionId", id)],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(status, 204);
+    let (status, _) = call!(
+        auctions::get_auctions_auction,
+        app,
+        "GET",
+        "/auctions/{auctionId}",
+        [("auctionId", id)],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(status, 404);
+    let (status, _) = call!(
+        items::get_items_item,
+        app,
+        "GET",
+        "/items/{itemId}",
+        [("itemId", text(&added, "id"))],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(status, 404, "its items went with it");
+    Ok(())
+}
+
+async fn the_audit_log_is_for_those_who_run_the_auction(app: TestApp) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let public = auction_of(&app, "cinos", "public", false).await?;
+    let id = text(&public, "id");
+    let owner = token_of(&app, "cinos").await?;
+    let (status, log) = call!(
+        audit::get_auctions_auction_audit,
+        app,
+        "GET",
+        "/auctions/{auctionId}/audit",
+        [("auctionId", id)],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(status, 200);
+    let entries = log["items"].as_array().cloned().unwrap_or_default();
+    let mut actions: Vec<&str> = entries.iter().map(|e| text(e, "action")).collect();
+    let times: Vec<&str> = entries.iter().map(|e| text(e, "at")).collect();
+    assert!(
+        times.windows(2).all(|pair| pair[0] >= pair[1]),
+        "newest first: {times:?}"
+    );
+    actions.sort();
+    assert_eq!(
+        actions,
+        ["auction_phase_changed", "item_created", "item_created"]
+    );
+    let staff = token_of(&app, "genesis-staff").await?;
+    let (status, _) = call!(
+        audit::get_auctions_auction_audit,
+        app,
+        "GET",
+        "/auctions/{auctionId}/audit",
+        [("auctionId", id)],
+        None,
+        Some(&staff)
+    );
+    assert_eq!(status, 200);
+    let bidder = token_of(&app, "auction_user").await?;
+    let (status, _) = call!(
+        audit::get_auctions_auction_audit,
+        app,
+        "GET",
+        "/auctions/{auctionId}/audit",
+        [("auctionId", id)],
+        None,
+        Some(&bidder)
+    );
+    assert_eq!(status, 403);
+    let (status, _) = call!(
+        audit::get_auctions_auction_audit,
+        app,
+        "GET",
+        "/auctions/{auctionId}/audit",
+        [("auctionId", id)],
+        None,
+        None
+    );
+    assert_eq!(status, 401);
     Ok(())
 }

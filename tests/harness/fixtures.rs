@@ -27,8 +27,8 @@ pub fn body_json(response: &Response<Body>) -> anyhow::Result<serde_json::Value>
 }
 
 /// A request as API Gateway (HTTP API, payload 2.0) delivers it: `method` on the route
-/// `route` (`/me/sessions/{sessionId}`) with its path parameters, an optional JSON body and
-/// bearer token.
+/// `route` (`/me/sessions/{sessionId}`, optionally with a query: `/auctions?status=open`) with
+/// its path parameters, an optional JSON body and bearer token.
 pub fn api_request(
     method: &str,
     route: &str,
@@ -36,6 +36,12 @@ pub fn api_request(
     body: Option<&serde_json::Value>,
     token: Option<&str>,
 ) -> anyhow::Result<Request> {
+    let (route, query) = route.split_once('?').unwrap_or((route, ""));
+    let query_parameters: serde_json::Map<String, serde_json::Value> = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| (name.to_string(), serde_json::Value::from(value)))
+        .collect();
     let path = parameters
         .iter()
         .fold(route.to_string(), |path, (name, value)| {
@@ -62,7 +68,8 @@ pub fn api_request(
         "routeKey": format!("{method} {route}"),
         "rawPath": path,
         "pathParameters": path_parameters,
-        "rawQueryString": "",
+        "rawQueryString": query,
+        "queryStringParameters": query_parameters,
         "headers": headers,
         "requestContext": {
             "accountId": "123456789012",
