@@ -285,6 +285,7 @@ async fn load_auction(
         currency: seed.currency,
         payment_url: None,
         settings: settings.clone(),
+        notifications: Default::default(),
         visits: 0,
         item_count: u32::try_from(seed.items.len())?,
         lots_assigned: u32::try_from(seed.items.len())?,

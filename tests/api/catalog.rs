@@ -1165,6 +1165,31 @@ async fn edits_are_free_in_setup_and_frozen_where_bidding_depends_on_them(
         (200, "Still editable")
     );
 
+    let quiet =
+        json!({"notifications": {"outbid": true, "closingSoon": false, "paymentReminders": true}});
+    let (status, edited) = call!(
+        edit::patch_auctions_auction,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}",
+        [("auctionId", id)],
+        Some(&quiet),
+        Some(&owner)
+    );
+    assert_eq!(
+        (status, edited["notifications"]["closingSoon"].clone()),
+        (200, json!(false)),
+        "notifications change at any time"
+    );
+    let entries = app
+        .audits(shared::audit::AuditAction::AuctionNotificationsUpdated)
+        .await?;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].details["notifications"]["closingSoon"],
+        json!(false)
+    );
+
     let (_, lots) = call!(
         items::get_auctions_auction_items,
         app,

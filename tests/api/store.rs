@@ -47,6 +47,7 @@ fn auction(name: &str) -> AuctionRecord {
         currency: Currency::USD,
         payment_url: None,
         settings: AuctionSettings::default(),
+        notifications: Default::default(),
         visits: 0,
         item_count: 0,
         lots_assigned: 0,

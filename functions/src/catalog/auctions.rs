@@ -87,6 +87,7 @@ pub async fn post_auctions(state: &AppState, request: Request) -> Result<Respons
         currency,
         payment_url,
         settings,
+        notifications: input.notifications.unwrap_or_default(),
         visits: 0,
         item_count: 0,
         lots_assigned: 0,

@@ -8,7 +8,9 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::audit::{AuditAction, AuditRecord};
 use shared::catalog::draft::{self, Checks, SettingsInput};
-use shared::catalog::{AuctionRecord, AuctionStatus, ItemRecord, ItemType, MembershipRecord};
+use shared::catalog::{
+    AuctionNotifications, AuctionRecord, AuctionStatus, ItemRecord, ItemType, MembershipRecord,
+};
 use shared::domain::{Money, Timestamp, UserId};
 use shared::http::{ApiError, json, no_content, parse_json_body};
 use shared::identity::profile;
@@ -43,6 +45,8 @@ pub struct AuctionChanges {
     pub time_zone: Option<String>,
     /// Setup only.
     pub settings: Option<SettingsInput>,
+    /// Changeable at any time (audited as `auction_notifications_updated`).
+    pub notifications: Option<AuctionNotifications>,
 }
 
 /// Changes to an item; `null` clears an optional field.
@@ -222,20 +226,46 @@ pub async fn patch_auctions_auction(
     if !checks.is_empty() {
         return Err(ApiError::Validation(checks.0));
     }
-    let audit = edits.audit(
-        AuditAction::AuctionUpdated,
-        caller.id(),
-        &auction,
-        auction.id.to_string(),
-        now,
-    );
+    let mut audits = Vec::new();
+    if !edits.changed.is_empty() {
+        audits.push(edits.audit(
+            AuditAction::AuctionUpdated,
+            caller.id(),
+            &auction,
+            auction.id.to_string(),
+            now,
+        ));
+    }
+    if let Some(notifications) = changes
+        .notifications
+        .filter(|n| *n != auction.notifications)
+    {
+        edits
+            .set
+            .push(("notifications", to_attribute(&notifications)?));
+        let mut entry = AuditRecord::new(
+            AuditAction::AuctionNotificationsUpdated,
+            Some(caller.id()),
+            now,
+        )
+        .target(auction.id)
+        .detail(
+            "notifications",
+            serde_json::to_value(notifications).unwrap_or_default(),
+        );
+        entry.auction_id = Some(auction.id);
+        audits.push(entry);
+    }
     let update = Update::fields(edits.set, &edits.remove)
         .when(Condition::version_is("version", auction.version));
-    let transaction = state
-        .store
-        .transaction()
-        .update(Collection::Auctions, &auction.id.to_string(), update)?
-        .create(&audit)?;
+    let mut transaction =
+        state
+            .store
+            .transaction()
+            .update(Collection::Auctions, &auction.id.to_string(), update)?;
+    for entry in &audits {
+        transaction = transaction.create(entry)?;
+    }
     state.store.transact(transaction).await?;
     let updated = state
         .store

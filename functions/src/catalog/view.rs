@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 use shared::catalog::{
-    AuctionAccess, AuctionRecord, AuctionSettings, AuctionStatus, EventType, ItemRecord,
-    ItemStatus, ItemType,
+    AuctionAccess, AuctionNotifications, AuctionRecord, AuctionSettings, AuctionStatus, EventType,
+    ItemRecord, ItemStatus, ItemType,
 };
 use shared::domain::{AuctionId, Currency, CurrencyAmount, ItemId, Money, Timestamp, UserId};
 use shared::http::ApiError;
@@ -76,6 +76,7 @@ pub struct AuctionView {
     pub currency: String,
     pub payment_url: Option<String>,
     pub settings: SettingsView,
+    pub notifications: AuctionNotifications,
     pub visits: u64,
     pub item_count: u32,
     pub created_at: Timestamp,
@@ -106,6 +107,7 @@ impl AuctionView {
             currency: auction.currency.code().to_string(),
             payment_url: auction.payment_url.clone(),
             settings: SettingsView::new(&auction.settings, auction.currency)?,
+            notifications: auction.notifications,
             visits: auction.visits,
             item_count: auction.item_count,
             created_at: auction.created_at,

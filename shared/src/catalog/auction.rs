@@ -84,6 +84,28 @@ impl Default for AuctionSettings {
     }
 }
 
+/// Which notifications an auction sends its bidders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuctionNotifications {
+    /// Tell a bidder when they are outbid.
+    pub outbid: bool,
+    /// Tell watchers when a lot is about to close.
+    pub closing_soon: bool,
+    /// Remind winners before their payment window ends.
+    pub payment_reminders: bool,
+}
+
+impl Default for AuctionNotifications {
+    fn default() -> Self {
+        Self {
+            outbid: true,
+            closing_soon: true,
+            payment_reminders: true,
+        }
+    }
+}
+
 /// An auction event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -102,6 +124,8 @@ pub struct AuctionRecord {
     pub currency: Currency,
     pub payment_url: Option<String>,
     pub settings: AuctionSettings,
+    #[serde(default)]
+    pub notifications: AuctionNotifications,
     pub visits: u64,
     pub item_count: u32,
     /// Lot numbers handed out in setup (only grows, so a deleted item's number is never

@@ -212,6 +212,8 @@ pub struct NewAuction {
     /// An https URL where winners pay.
     pub payment_url: Option<String>,
     pub settings: Option<SettingsInput>,
+    /// Default: all on.
+    pub notifications: Option<super::auction::AuctionNotifications>,
 }
 
 /// A new item (artwork) as sent.

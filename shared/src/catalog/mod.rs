@@ -10,7 +10,8 @@ mod phase;
 
 pub use access::AuctionAccess;
 pub use auction::{
-    AuctionRecord, AuctionSettings, AuctionStatus, EventType, IncrementStep, default_increments,
+    AuctionNotifications, AuctionRecord, AuctionSettings, AuctionStatus, EventType, IncrementStep,
+    default_increments,
 };
 pub use code::{AuctionCode, AuctionCodeRecord};
 pub use item::{ItemRecord, ItemStatus, ItemType};
