@@ -2,6 +2,7 @@
 //! configuration and telemetry. Nothing here knows whether it runs on Lambda or locally.
 
 pub mod audit;
+pub mod bidding;
 pub mod catalog;
 pub mod config;
 pub mod domain;

@@ -1,0 +1,442 @@
+//! Placing a bid (English auction with proxy bidding), exactly as `domain-rules.md` states:
+//! a bidder B with maximum M_B against the leader L with maximum M_L at price P.
+
+use chrono::TimeDelta;
+use uuid::Uuid;
+
+use super::ladder::{increment_at, minimum_next};
+use crate::catalog::IncrementStep;
+use crate::domain::{BidId, Money, Timestamp, UserId};
+
+/// What an item's bidding follows.
+#[derive(Clone, Copy, Debug)]
+pub struct ItemRules<'a> {
+    pub starting_price: Money,
+    pub reserve: Option<Money>,
+    pub increments: &'a [IncrementStep],
+    pub soft_close_window_sec: u32,
+    pub soft_close_extension_sec: u32,
+}
+
+/// The current leader. Their maximum is private to them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Leader {
+    pub bidder: UserId,
+    pub bidder_number: u32,
+    pub maximum: Money,
+    /// When this maximum was placed: on equal maxima the earlier one wins.
+    pub placed_at: Timestamp,
+    pub bid: BidId,
+}
+
+/// An item's bid state, as its record carries it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BidSummary {
+    /// `None` until the first bid.
+    pub price: Option<Money>,
+    pub leader: Option<Leader>,
+    /// Entries shown in the bid history.
+    pub bid_count: u32,
+    /// The effective close, moved by soft-close extensions.
+    pub ends_at: Timestamp,
+    /// Requests accepted so far: each accepted bid carries its number, the order replay
+    /// follows (two bids may arrive in the same millisecond, and retries reorder arrivals).
+    pub accepted: u64,
+}
+
+impl BidSummary {
+    /// An item no one has bid on yet, closing at `ends_at`.
+    pub fn opening(ends_at: Timestamp) -> Self {
+        Self {
+            price: None,
+            leader: None,
+            bid_count: 0,
+            ends_at,
+            accepted: 0,
+        }
+    }
+}
+
+/// A bid as a bidder places it; `maximum == amount` for a plain bid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BidRequest {
+    pub id: BidId,
+    pub bidder: UserId,
+    pub bidder_number: u32,
+    pub amount: Money,
+    pub maximum: Money,
+    /// The server's clock when the bid arrived.
+    pub placed_at: Timestamp,
+}
+
+/// One entry the decision adds to the item's bids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BidEntry {
+    pub id: BidId,
+    pub bidder: UserId,
+    pub bidder_number: u32,
+    /// The public amount of this entry.
+    pub amount: Money,
+    /// Placed by the engine for a leader whose maximum answered the bid.
+    pub automatic: bool,
+    /// Shown in the history (a leader raising only their maximum is not).
+    pub visible: bool,
+}
+
+/// An accepted bid's outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub summary: BidSummary,
+    /// This bid's place in the item's accepted bids (1, 2, ...).
+    pub sequence: u64,
+    pub entries: Vec<BidEntry>,
+    /// The leader before this bid, when the lead changed hands (they are outbid).
+    pub outbid: Option<Leader>,
+}
+
+/// Why a bid was refused. Refused bids change nothing, and never extend the close.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// At or after the item's effective close.
+    Closed,
+    /// Below the minimum next bid.
+    TooLow { minimum: Money },
+    /// A maximum below the bid's own amount.
+    MaximumBelowAmount,
+    /// The leader sent a maximum that does not raise the one they have.
+    MaximumNotRaised,
+}
+
+/// Decides `request` against `summary` under `rules`.
+pub fn decide(
+    rules: &ItemRules<'_>,
+    summary: &BidSummary,
+    request: &BidRequest,
+) -> Result<Decision, Rejection> {
+    if request.placed_at >= summary.ends_at {
+        return Err(Rejection::Closed);
+    }
+    if request.maximum < request.amount {
+        return Err(Rejection::MaximumBelowAmount);
+    }
+    let minimum = minimum_next(rules.increments, rules.starting_price, summary.price);
+    if request.amount < minimum {
+        return Err(Rejection::TooLow { minimum });
+    }
+    let increment = |at: Money| increment_at(rules.increments, at);
+    let plus = |a: Money, b: Money| a.checked_add(b).unwrap_or(a);
+    // The price jumps to the reserve when a maximum reaches it and the price is below it.
+    let reserve_jump = |price: Money, maximum: Money| match rules.reserve {
+        Some(reserve) if maximum >= reserve && reserve > price => reserve,
+        _ => price,
+    };
+    let own = |amount: Money, visible: bool| BidEntry {
+        id: request.id,
+        bidder: request.bidder,
+        bidder_number: request.bidder_number,
+        amount,
+        automatic: false,
+        visible,
+    };
+    let new_leader = || Leader {
+        bidder: request.bidder,
+        bidder_number: request.bidder_number,
+        maximum: request.maximum,
+        placed_at: request.placed_at,
+        bid: request.id,
+    };
+
+    let (price, leader, entries, outbid) = match (&summary.leader, summary.price) {
+        // The first bid leads at its amount (or the reserve its maximum reaches).
+        (None, _) | (_, None) => {
+            let price = reserve_jump(request.amount, request.maximum);
+            (price, new_leader(), vec![own(price, true)], None)
+        }
+        // Rule 2: the leader only raises their maximum.
+        (Some(leader), Some(price)) if leader.bidder == request.bidder => {
+            if request.maximum <= leader.maximum {
+                return Err(Rejection::MaximumNotRaised);
+            }
+            let raised = reserve_jump(price, request.maximum);
+            let leader = Leader {
+                maximum: request.maximum,
+                placed_at: request.placed_at,
+                bid: request.id,
+                ..leader.clone()
+            };
+            (raised, leader, vec![own(raised, raised != price)], None)
+        }
+        // Rule 3: B's maximum beats L's: B leads one increment above M_L, within M_B.
+        (Some(leader), Some(_)) if request.maximum > leader.maximum => {
+            let price = plus(leader.maximum, increment(leader.maximum))
+                .min(request.maximum)
+                .max(request.amount);
+            let price = reserve_jump(price, request.maximum);
+            (
+                price,
+                new_leader(),
+                vec![own(price, true)],
+                Some(leader.clone()),
+            )
+        }
+        // Rule 4: L's maximum holds (equal maxima: the earlier wins). L answers automatically.
+        (Some(leader), Some(_)) => {
+            let price = plus(request.maximum, increment(request.maximum)).min(leader.maximum);
+            let price = reserve_jump(price, leader.maximum);
+            let automatic = BidEntry {
+                id: BidId::from_uuid(Uuid::new_v5(&request.id.uuid(), b"automatic")),
+                bidder: leader.bidder,
+                bidder_number: leader.bidder_number,
+                amount: price,
+                automatic: true,
+                visible: true,
+            };
+            (
+                price,
+                leader.clone(),
+                vec![own(request.amount, true), automatic],
+                None,
+            )
+        }
+    };
+
+    let window = TimeDelta::seconds(i64::from(rules.soft_close_window_sec));
+    let ends_at = if request.placed_at.plus(window) > summary.ends_at {
+        let extension = TimeDelta::seconds(i64::from(rules.soft_close_extension_sec));
+        summary.ends_at.max(request.placed_at.plus(extension))
+    } else {
+        summary.ends_at
+    };
+    let shown = u32::try_from(entries.iter().filter(|e| e.visible).count()).unwrap_or(0);
+    let sequence = summary.accepted + 1;
+    Ok(Decision {
+        summary: BidSummary {
+            price: Some(price),
+            leader: Some(leader),
+            bid_count: summary.bid_count + shown,
+            ends_at,
+            accepted: sequence,
+        },
+        sequence,
+        entries,
+        outbid,
+    })
+}
+
+/// The summary an item's accepted bids produce from scratch, given in the order they were
+/// accepted (their sequence), each decided against the state before it.
+pub fn replay(
+    rules: &ItemRules<'_>,
+    opening_ends_at: Timestamp,
+    requests: &[BidRequest],
+) -> BidSummary {
+    requests
+        .iter()
+        .fold(BidSummary::opening(opening_ends_at), |summary, request| {
+            decide(rules, &summary, request).map_or(summary, |decision| decision.summary)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::default_increments;
+    use proptest::prelude::*;
+
+    fn money(text: &str) -> Money {
+        Money::parse(text).unwrap()
+    }
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::parse("2026-12-01T18:00:00Z")
+            .unwrap()
+            .plus(TimeDelta::seconds(seconds))
+    }
+
+    struct Bidders(Vec<UserId>);
+
+    impl Bidders {
+        fn new() -> Self {
+            Self((0..5).map(|_| UserId::new()).collect())
+        }
+
+        fn bid(&self, who: usize, amount: &str, maximum: &str, second: i64) -> BidRequest {
+            BidRequest {
+                id: BidId::new(),
+                bidder: self.0[who],
+                bidder_number: 100 + who as u32,
+                amount: money(amount),
+                maximum: money(maximum),
+                placed_at: at(second),
+            }
+        }
+    }
+
+    fn rules<'a>(ladder: &'a [IncrementStep], reserve: Option<&str>) -> ItemRules<'a> {
+        ItemRules {
+            starting_price: money("100"),
+            reserve: reserve.map(money),
+            increments: ladder,
+            soft_close_window_sec: 120,
+            soft_close_extension_sec: 120,
+        }
+    }
+
+    fn closing() -> BidSummary {
+        BidSummary::opening(at(3_600))
+    }
+
+    #[test]
+    fn the_first_bid_must_reach_the_starting_price() {
+        let ladder = default_increments();
+        let bidders = Bidders::new();
+        let refused = decide(
+            &rules(&ladder, None),
+            &closing(),
+            &bidders.bid(0, "99", "99", 0),
+        );
+        assert_eq!(
+            refused,
+            Err(Rejection::TooLow {
+                minimum: money("100")
+            })
+        );
+        let decision = decide(
+            &rules(&ladder, None),
+            &closing(),
+            &bidders.bid(0, "100", "300", 0),
+        )
+        .unwrap();
+        assert_eq!(decision.summary.price, Some(money("100")));
+        assert_eq!(decision.summary.bid_count, 1);
+    }
+
+    #[test]
+    fn a_higher_maximum_leads_one_increment_above_the_old_maximum() {
+        let ladder = default_increments();
+        let rules = rules(&ladder, None);
+        let bidders = Bidders::new();
+        let first = decide(&rules, &closing(), &bidders.bid(0, "100", "150", 0)).unwrap();
+        let second = decide(&rules, &first.summary, &bidders.bid(1, "105", "400", 1)).unwrap();
+        assert_eq!(second.summary.price, Some(money("155")));
+        assert_eq!(
+            second.summary.leader.as_ref().map(|l| l.bidder),
+            Some(bidders.0[1])
+        );
+        assert_eq!(second.outbid.map(|l| l.bidder), Some(bidders.0[0]));
+    }
+
+    #[test]
+    fn a_lower_maximum_is_answered_automatically_by_the_leader() {
+        let ladder = default_increments();
+        let rules = rules(&ladder, None);
+        let bidders = Bidders::new();
+        let first = decide(&rules, &closing(), &bidders.bid(0, "100", "400", 0)).unwrap();
+        let second = decide(&rules, &first.summary, &bidders.bid(1, "150", "150", 1)).unwrap();
+        assert_eq!(second.summary.price, Some(money("155")));
+        assert_eq!(
+            second.summary.leader.as_ref().map(|l| l.bidder),
+            Some(bidders.0[0])
+        );
+        assert_eq!(second.entries.len(), 2);
+        assert!(second.entries[1].automatic && second.entries[1].bidder == bidders.0[0]);
+        assert_eq!(second.outbid, None);
+        assert_eq!(second.summary.bid_count, 3);
+    }
+
+    #[test]
+    fn equal_maxima_keep_the_earlier_leader_at_that_maximum() {
+        let ladder = default_increments();
+        let rules = rules(&ladder, None);
+        let bidders = Bidders::new();
+        let first = decide(&rules, &closing(), &bidders.bid(0, "100", "300", 0)).unwrap();
+        let second = decide(&rules, &first.summary, &bidders.bid(1, "300", "300", 1)).unwrap();
+        assert_eq!(
+            second.summary.leader.as_ref().map(|l| l.bidder),
+            Some(bidders.0[0])
+        );
+        assert_eq!(second.summary.price, Some(money("300")));
+    }
+
+    #[test]
+    fn a_leader_raising_their_maximum_does_not_raise_the_price_unless_to_meet_the_reserve() {
+        let ladder = default_increments();
+        let bidders = Bidders::new();
+        let plain = rules(&ladder, None);
+        let first = decide(&plain, &closing(), &bidders.bid(0, "100", "200", 0)).unwrap();
+        let raised = decide(&plain, &first.summary, &bidders.bid(0, "105", "900", 1)).unwrap();
+        assert_eq!(raised.summary.price, Some(money("100")));
+        assert_eq!(
+            raised.summary.bid_count, 1,
+            "a maximum raise is not shown in the history"
+        );
+        assert_eq!(
+            decide(&plain, &raised.summary, &bidders.bid(0, "105", "800", 2)),
+            Err(Rejection::MaximumNotRaised)
+        );
+
+        let reserved = rules(&ladder, Some("500"));
+        let first = decide(&reserved, &closing(), &bidders.bid(0, "100", "200", 0)).unwrap();
+        let raised = decide(&reserved, &first.summary, &bidders.bid(0, "105", "600", 1)).unwrap();
+        assert_eq!(
+            raised.summary.price,
+            Some(money("500")),
+            "the price jumps to the reserve"
+        );
+    }
+
+    #[test]
+    fn a_late_bid_extends_the_close_and_a_refused_one_never_does() {
+        let ladder = default_increments();
+        let rules = rules(&ladder, None);
+        let bidders = Bidders::new();
+        let late = decide(&rules, &closing(), &bidders.bid(0, "100", "100", 3_590)).unwrap();
+        assert_eq!(late.summary.ends_at, at(3_590 + 120));
+        let early = decide(&rules, &closing(), &bidders.bid(0, "100", "100", 60)).unwrap();
+        assert_eq!(early.summary.ends_at, at(3_600));
+        assert_eq!(
+            decide(&rules, &closing(), &bidders.bid(0, "100", "100", 3_600)),
+            Err(Rejection::Closed)
+        );
+        assert!(decide(&rules, &closing(), &bidders.bid(0, "50", "50", 3_590)).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn any_sequence_keeps_the_invariants_and_replays_to_the_same_summary(
+            bids in proptest::collection::vec((0usize..4, 0u32..400, 0u32..300, 0i64..40), 1..40),
+            reserve in proptest::option::of(100u32..900),
+        ) {
+            let ladder = default_increments();
+            let reserve = reserve.map(|r| r.to_string());
+            let rules = rules(&ladder, reserve.as_deref());
+            let bidders = Bidders::new();
+            let mut summary = closing();
+            let mut accepted = Vec::new();
+            let mut second = 3_400;
+            for (who, over_minimum, extra, gap) in bids {
+                second += gap;
+                let minimum = minimum_next(&ladder, rules.starting_price, summary.price);
+                let amount = minimum.checked_add(Money::parse(&over_minimum.to_string()).unwrap()).unwrap();
+                let maximum = amount.checked_add(Money::parse(&extra.to_string()).unwrap()).unwrap();
+                let request = BidRequest { amount, maximum, ..bidders.bid(who, "1", "1", second) };
+                let before = summary.clone();
+                match decide(&rules, &summary, &request) {
+                    Ok(decision) => {
+                        let after = &decision.summary;
+                        let leader = after.leader.as_ref().unwrap();
+                        let price = after.price.unwrap();
+                        prop_assert!(price <= leader.maximum, "the price never exceeds the leader's maximum");
+                        prop_assert!(before.price.is_none_or(|p| price >= p), "the price never decreases");
+                        prop_assert!(request.amount >= minimum_next(&ladder, rules.starting_price, before.price));
+                        prop_assert!(after.ends_at >= before.ends_at);
+                        summary = decision.summary;
+                        accepted.push(request);
+                    }
+                    Err(_) => prop_assert_eq!(&summary, &before),
+                }
+            }
+            prop_assert_eq!(replay(&rules, closing().ends_at, &accepted), summary);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The bidding engine's rules, as pure code over plain types (`domain-rules.md`, "Increments",
+//! "Placing a bid", "Soft close", "Reserve"): no I/O, so every rule is tested on its own and
+//! replaying an item's bids reproduces its summary.
+
+mod decision;
+mod ladder;
+
+pub use decision::{
+    BidEntry, BidRequest, BidSummary, Decision, ItemRules, Leader, Rejection, decide, replay,
+};
+pub use ladder::{increment_at, minimum_next};
