@@ -2,12 +2,11 @@
 //! with API Gateway events, on seeded data.
 
 use functions::identity::{export, groups, login, me, purge, register, roles, users};
-use integration_tests::app_trials;
-use integration_tests::harness::{TestApp, api_request, body_json};
+use integration_tests::harness::{TestApp, text, token_of, token_with};
+use integration_tests::{app_trials, call};
 use libtest_mimic::Trial;
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::audit::AuditAction;
-use shared::http::ApiError;
 
 pub fn trials() -> Vec<Trial> {
     app_trials![
@@ -19,46 +18,6 @@ pub fn trials() -> Vec<Trial> {
         the_export_holds_the_profile_and_sessions_without_secrets,
         a_purged_account_cannot_sign_in_and_frees_its_email,
     ]
-}
-
-macro_rules! call {
-    ($handler:path, $app:expr, $method:literal, $route:literal, $params:expr, $body:expr, $token:expr) => {{
-        let request = api_request($method, $route, &$params, $body, $token)?;
-        let response = $handler(&$app.state, request)
-            .await
-            .unwrap_or_else(ApiError::into_response);
-        let status = response.status().as_u16();
-        let body = if status == 204 {
-            Value::Null
-        } else {
-            body_json(&response)?
-        };
-        (status, body)
-    }};
-}
-
-fn text<'a>(body: &'a Value, field: &str) -> &'a str {
-    body[field].as_str().unwrap_or_default()
-}
-
-/// Signs a seeded user in; answers their access token.
-async fn token_of(app: &TestApp, username: &str) -> anyhow::Result<String> {
-    token_with(app, username, seeds::DEFAULT_PASSWORD).await
-}
-
-async fn token_with(app: &TestApp, username: &str, password: &str) -> anyhow::Result<String> {
-    let body = json!({"login": username, "password": password});
-    let (status, signed_in) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        [],
-        Some(&body),
-        None
-    );
-    anyhow::ensure!(status == 200, "{username} could not sign in: {signed_in}");
-    Ok(text(&signed_in, "accessToken").to_string())
 }
 
 async fn seeded_admin(app: &TestApp) -> anyhow::Result<String> {

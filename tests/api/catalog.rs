@@ -4,9 +4,8 @@ use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
 use functions::catalog::{auctions, audit, edit, items, join, listing, members, phase, publish};
-use functions::identity::login;
-use integration_tests::app_trials;
-use integration_tests::harness::{TestApp, api_request, body_json};
+use integration_tests::harness::{TestApp, api_request, body_json, text, token_of};
+use integration_tests::{app_trials, call};
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
 use shared::domain::{Clock, SessionId, UserId};
@@ -29,41 +28,6 @@ pub fn trials() -> Vec<Trial> {
         drafts_and_their_items_can_be_deleted_published_ones_not,
         the_audit_log_is_for_those_who_run_the_auction,
     ]
-}
-
-macro_rules! call {
-    ($handler:path, $app:expr, $method:literal, $route:literal, $params:expr, $body:expr, $token:expr) => {{
-        let request = api_request($method, $route, &$params, $body, $token)?;
-        let response = $handler(&$app.state, request)
-            .await
-            .unwrap_or_else(ApiError::into_response);
-        let status = response.status().as_u16();
-        let body = if status == 204 {
-            Value::Null
-        } else {
-            body_json(&response)?
-        };
-        (status, body)
-    }};
-}
-
-fn text<'a>(body: &'a Value, field: &str) -> &'a str {
-    body[field].as_str().unwrap_or_default()
-}
-
-async fn token_of(app: &TestApp, username: &str) -> anyhow::Result<String> {
-    let body = json!({"login": username, "password": seeds::DEFAULT_PASSWORD});
-    let (status, signed_in) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        [],
-        Some(&body),
-        None
-    );
-    anyhow::ensure!(status == 200, "{username} could not sign in: {signed_in}");
-    Ok(text(&signed_in, "accessToken").to_string())
 }
 
 fn new_auction(app: &TestApp, event_type: &str) -> Value {

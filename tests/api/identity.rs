@@ -4,8 +4,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::TimeDelta;
 use functions::identity::{login, logout, me, my_sessions, password, refresh, register};
-use integration_tests::app_trials;
-use integration_tests::harness::{TestApp, api_request, body_json};
+use integration_tests::harness::{TestApp, api_request, body_json, sign_in, text};
+use integration_tests::{app_trials, call};
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
 use shared::config::AuthConfig;
@@ -33,26 +33,6 @@ pub fn trials() -> Vec<Trial> {
     ]
 }
 
-/// Calls a handler with an API Gateway event and answers (status, JSON body).
-macro_rules! call {
-    ($handler:path, $app:expr, $method:literal, $path:literal, $body:expr, $token:expr) => {
-        call!($handler, $app, $method, $path, [], $body, $token)
-    };
-    ($handler:path, $app:expr, $method:literal, $route:literal, $params:expr, $body:expr, $token:expr) => {{
-        let request = api_request($method, $route, &$params, $body, $token)?;
-        let response = $handler(&$app.state, request)
-            .await
-            .unwrap_or_else(ApiError::into_response);
-        let status = response.status().as_u16();
-        let body = if status == 204 {
-            Value::Null
-        } else {
-            body_json(&response)?
-        };
-        (status, body)
-    }};
-}
-
 fn registration(email: &str, username: &str) -> Value {
     json!({"email": email, "username": username, "password": "correct horse", "displayName": "Ada"})
 }
@@ -68,10 +48,6 @@ async fn register_ada(app: &TestApp) -> anyhow::Result<Value> {
     );
     anyhow::ensure!(status == 201, "register answered {status}: {body}");
     Ok(body)
-}
-
-fn text<'a>(body: &'a Value, field: &str) -> &'a str {
-    body[field].as_str().unwrap_or_default()
 }
 
 async fn an_account_lives_through_register_login_refresh_and_logout(
@@ -618,20 +594,6 @@ async fn a_seeded_user_logs_in_and_sees_their_permissions(app: TestApp) -> anyho
     assert!(!permissions.contains(&"user:manage"));
     assert_eq!(me["roles"], json!(["user", "auction_artist"]));
     Ok(())
-}
-
-async fn sign_in(app: &TestApp, login_name: &str, password: &str) -> anyhow::Result<Value> {
-    let body = json!({"login": login_name, "password": password});
-    let (status, signed_in) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&body),
-        None
-    );
-    anyhow::ensure!(status == 200, "login answered {status}: {signed_in}");
-    Ok(signed_in)
 }
 
 async fn a_password_change_ends_the_other_sessions_only(app: TestApp) -> anyhow::Result<()> {
