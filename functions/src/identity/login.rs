@@ -10,7 +10,7 @@ use serde::Deserialize;
 use shared::domain::{Timestamp, UserId};
 use shared::http::{ApiError, json, parse_json_body};
 use shared::identity::{
-    Caller, EmailIndexRecord, PasswordHash, UserRecord, UserStatus, UsernameIndexRecord,
+    Caller, EmailIndexRecord, PasswordHash, UserRecord, UsernameIndexRecord, require_active,
 };
 use shared::store::{Condition, Read, Update, n, s};
 
@@ -81,17 +81,12 @@ pub async fn post_auth_login(
         record_failure(state, &user, now).await?;
         return Err(ApiError::InvalidCredentials);
     }
-    // Only now, with the right password, may the caller learn the account's state.
-    match user.status {
-        UserStatus::Active => {}
-        UserStatus::Disabled => {
-            return Err(ApiError::Forbidden {
-                code: "ACCOUNT_DISABLED",
-                detail: "This account is disabled.".into(),
-            });
-        }
-        UserStatus::Purged => return Err(ApiError::InvalidCredentials),
-    }
+    // Only now, with the right password, may the caller learn the account's state; a purged
+    // account answers like an unknown one.
+    require_active(&user).map_err(|error| match error {
+        ApiError::Unauthenticated => ApiError::InvalidCredentials,
+        other => other,
+    })?;
     if user.failed_logins > 0 || user.locked_until.is_some() {
         let reset = Update::new("SET #failed = :zero REMOVE #lockedUntil")
             .name("#failed", "failedLogins")

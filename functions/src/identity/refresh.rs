@@ -6,7 +6,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::domain::Timestamp;
 use shared::http::{ApiError, json, parse_json_body};
-use shared::identity::{Caller, RefreshToken, SessionRecord, UserRecord, UserStatus};
+use shared::identity::{Caller, RefreshToken, SessionRecord, UserRecord, require_active};
 use shared::store::{Condition, Read, StoreError, Update, n, s};
 
 use super::session::{AuthTokens, session_expiry, tokens_for};
@@ -45,16 +45,7 @@ pub async fn post_auth_refresh(
         .get::<UserRecord>(&session.user_id.to_string(), Read::Strong)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    match user.status {
-        UserStatus::Active => {}
-        UserStatus::Disabled => {
-            return Err(ApiError::Forbidden {
-                code: "ACCOUNT_DISABLED",
-                detail: "This account is disabled.".into(),
-            });
-        }
-        UserStatus::Purged => return Err(ApiError::Unauthenticated),
-    }
+    require_active(&user)?;
 
     let next = RefreshToken::generate(session.id)?;
     let rotate = Update::new("SET #hash = :next, #lastUsedAt = :now, #expiresAt = :expires")

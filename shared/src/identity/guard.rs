@@ -106,17 +106,21 @@ pub async fn caller(
         .get::<UserRecord>(&user_id.to_string(), Read::Strong)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    match user.status {
-        UserStatus::Active => {}
-        UserStatus::Disabled => {
-            return Err(ApiError::Forbidden {
-                code: "ACCOUNT_DISABLED",
-                detail: "This account is disabled.".into(),
-            });
-        }
-        UserStatus::Purged => return Err(ApiError::Unauthenticated),
-    }
+    require_active(&user)?;
     let mut caller = Caller::load(store, user).await?;
     caller.session = SessionId::parse(&claims.sid).ok();
     Ok(Some(caller))
+}
+
+/// `403 ACCOUNT_DISABLED` for a disabled account, `401` for a purged one (it no longer exists
+/// for anyone), nothing for an active one.
+pub fn require_active(user: &UserRecord) -> Result<(), ApiError> {
+    match user.status {
+        UserStatus::Active => Ok(()),
+        UserStatus::Disabled => Err(ApiError::Forbidden {
+            code: "ACCOUNT_DISABLED",
+            detail: "This account is disabled.".into(),
+        }),
+        UserStatus::Purged => Err(ApiError::Unauthenticated),
+    }
 }

@@ -7,7 +7,7 @@ mod records;
 pub mod sessions;
 pub mod tokens;
 
-pub use guard::{Caller, authenticate, caller};
+pub use guard::{Caller, authenticate, caller, require_active};
 pub use password::PasswordHash;
 pub use records::{
     EmailIndexRecord, GlobalRole, GroupRecord, NotificationPreferences, PermissionRecord,
