@@ -97,6 +97,26 @@ impl Edits {
         self.changed.push(field);
     }
 
+    /// Applies a PATCH of an optional text field: absent leaves it, `null` removes it, a value
+    /// is checked by `rule` and set.
+    fn optional_text(
+        &mut self,
+        checks: &mut Checks,
+        field: &'static str,
+        change: Option<Option<String>>,
+        rule: fn(&str) -> Result<String, String>,
+    ) {
+        match change {
+            None => {}
+            Some(None) => self.text(field, None),
+            Some(Some(text)) => {
+                if let Some(value) = checks.field(field, rule(&text)) {
+                    self.text(field, Some(value));
+                }
+            }
+        }
+    }
+
     /// Sets an optional text field, or removes it for `null`.
     fn text(&mut self, field: &'static str, value: Option<String>) {
         match value {
@@ -173,15 +193,7 @@ pub async fn patch_auctions_auction(
         ("thumbnail", changes.thumbnail, draft::https_url),
         ("paymentUrl", changes.payment_url, draft::https_url),
     ] {
-        match change {
-            None => {}
-            Some(None) => edits.text(field, None),
-            Some(Some(text)) => {
-                if let Some(value) = checks.field(field, rule(&text)) {
-                    edits.text(field, Some(value));
-                }
-            }
-        }
+        edits.optional_text(&mut checks, field, change, rule);
     }
     if changes.starts_at.is_some() || changes.ends_at.is_some() {
         if in_setup {
@@ -371,15 +383,7 @@ pub async fn patch_items_item(
         ),
         ("primaryPhoto", changes.primary_photo, draft::https_url),
     ] {
-        match change {
-            None => {}
-            Some(None) => edits.text(field, None),
-            Some(Some(text)) => {
-                if let Some(value) = checks.field(field, rule(&text)) {
-                    edits.text(field, Some(value));
-                }
-            }
-        }
+        edits.optional_text(&mut checks, field, change, rule);
     }
     if let Some(gallery) = changes
         .gallery
