@@ -27,6 +27,7 @@ pub fn trials() -> Vec<Trial> {
         edits_are_free_in_setup_and_frozen_where_bidding_depends_on_them,
         drafts_and_their_items_can_be_deleted_published_ones_not,
         the_audit_log_is_for_those_who_run_the_auction,
+        staff_edit_any_auction_but_neither_publish_nor_delete_it,
     ]
 }
 
@@ -1397,5 +1398,126 @@ async fn the_audit_log_is_for_those_who_run_the_auction(app: TestApp) -> anyhow:
         None
     );
     assert_eq!(status, 401);
+    Ok(())
+}
+
+async fn staff_edit_any_auction_but_neither_publish_nor_delete_it(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let draft = auction_of(&app, "cinos", "private", true).await?;
+    let id = text(&draft, "id");
+    let staff = token_of(&app, "genesis-staff").await?;
+    let item = json!({"name": "Staff pick", "type": "silent", "startingPrice": "5.00"});
+    let refusals = [
+        (
+            "publish",
+            call!(
+                publish::post_auctions_auction_publish,
+                app,
+                "POST",
+                "/auctions/{auctionId}/publish",
+                [("auctionId", id)],
+                None,
+                Some(&staff)
+            )
+            .0,
+        ),
+        (
+            "add item",
+            call!(
+                items::post_auctions_auction_items,
+                app,
+                "POST",
+                "/auctions/{auctionId}/items",
+                [("auctionId", id)],
+                Some(&item),
+                Some(&staff)
+            )
+            .0,
+        ),
+        (
+            "delete",
+            call!(
+                edit::delete_auctions_auction,
+                app,
+                "DELETE",
+                "/auctions/{auctionId}",
+                [("auctionId", id)],
+                None,
+                Some(&staff)
+            )
+            .0,
+        ),
+    ];
+    for (what, status) in refusals {
+        assert_eq!(status, 403, "staff may not {what}");
+    }
+    let (status, edited) = call!(
+        edit::patch_auctions_auction,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}",
+        [("auctionId", id)],
+        Some(&json!({"description": "Checked by staff."})),
+        Some(&staff)
+    );
+    assert_eq!(
+        (status, text(&edited, "description")),
+        (200, "Checked by staff.")
+    );
+
+    let published = auction_of(&app, "cinos", "private", false).await?;
+    let (status, _) = call!(
+        phase::post_auctions_auction_code,
+        app,
+        "POST",
+        "/auctions/{auctionId}/code",
+        [("auctionId", text(&published, "id"))],
+        None,
+        Some(&staff)
+    );
+    assert_eq!(status, 200, "staff may rotate a code (auction:code:any)");
+    let bidder = token_of(&app, "auction_user").await?;
+    let (_, joined) = call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        [],
+        Some(&json!({"auctionCode": text(&published, "auctionCode")})),
+        Some(&bidder)
+    );
+    assert_eq!(
+        joined["bidderNumber"],
+        Value::Null,
+        "the rotated code no longer admits"
+    );
+    let (_, members) = call!(
+        members::get_auctions_auction_members,
+        app,
+        "GET",
+        "/auctions/{auctionId}/members",
+        [("auctionId", text(&published, "id"))],
+        None,
+        Some(&staff)
+    );
+    let owner_id = text(&members["items"][0], "userId").to_string();
+    let (status, _) = call!(
+        members::patch_auctions_auction_members_user,
+        app,
+        "PATCH",
+        "/auctions/{auctionId}/members/{userId}",
+        [
+            ("auctionId", text(&published, "id")),
+            ("userId", owner_id.as_str())
+        ],
+        Some(&json!({"role": "manager"})),
+        Some(&staff)
+    );
+    assert_eq!(
+        status, 403,
+        "staff do not manage members (membership:manage:any)"
+    );
     Ok(())
 }

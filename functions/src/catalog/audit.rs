@@ -71,9 +71,7 @@ pub async fn get_auctions_auction_audit(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    if !(access.can_manage() || access.staff_reader) {
-        access.require_manage(&auction)?;
-    }
+    access.require(&auction, "audit:read")?;
     let (limit, cursor) = page_parameters(&request)?;
     let query = Query::index(Index::AUDIT_BY_AUCTION, s(auction.id.to_string()))
         .descending()

@@ -172,7 +172,7 @@ pub async fn patch_auctions_auction(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require_manage(&auction)?;
+    access.require(&auction, "auction:update:any")?;
     let changes: AuctionChanges = parse_json_body(&request)?;
     let now = state.clock.now();
     let in_setup = auction.status == AuctionStatus::Setup;
@@ -309,7 +309,7 @@ pub async fn delete_auctions_auction(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require_manage(&auction)?;
+    access.require(&auction, "auction:delete:any")?;
     if auction.status != AuctionStatus::Setup {
         return Err(ApiError::conflict(
             "AUCTION_PUBLISHED",
@@ -363,7 +363,7 @@ pub async fn patch_items_item(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (item, auction, access) = visible_item(state, &request, Some(&caller)).await?;
-    access.require_manage(&auction)?;
+    access.require(&auction, "item:update:any")?;
     let changes: ItemChanges = parse_json_body(&request)?;
     let now = state.clock.now();
     let in_setup = auction.status == AuctionStatus::Setup;
@@ -473,7 +473,7 @@ pub async fn delete_items_item(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (item, auction, access) = visible_item(state, &request, Some(&caller)).await?;
-    access.require_manage(&auction)?;
+    access.require(&auction, "item:delete:any")?;
     if auction.status != AuctionStatus::Setup {
         return Err(ApiError::conflict(
             "AUCTION_PUBLISHED",

@@ -49,7 +49,7 @@ pub async fn post_auctions_auction_items(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (mut auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require_manage(&auction)?;
+    access.require(&auction, "item:create:any")?;
     let input: NewItem = parse_json_body(&request)?;
     let mut checks = Checks::default();
     let name = checks.field("name", draft::title(&input.name));

@@ -13,6 +13,9 @@ use shared::store::{Collection, Condition, Index, Query, Read, Update, s, to_att
 use super::auctions::visible_auction;
 use crate::AppState;
 
+/// Staff who may run any auction's members.
+const MANAGE_ANY: &str = "membership:manage:any";
+
 /// A member of an auction.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -87,7 +90,7 @@ pub async fn get_auctions_auction_members(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require_manage(&auction)?;
+    access.require(&auction, shared::catalog::access::READ_ANY)?;
     let (limit, cursor) = page_parameters(&request)?;
     let query = Query::index(Index::MEMBERSHIPS_BY_AUCTION, s(auction.id.to_string()))
         .limit(limit)
@@ -127,7 +130,7 @@ pub async fn patch_auctions_auction_members_user(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require_manage(&auction)?;
+    access.require(&auction, MANAGE_ANY)?;
     let user: UserId = path_parameter(&request, "userId")?;
     let change: MemberChange = parse_json_body(&request)?;
     let member = state
@@ -152,7 +155,7 @@ pub async fn patch_auctions_auction_members_user(
     // Managers run bidders and clerks; only the owner and staff appoint managers.
     let appoints_manager =
         change.role == Some(MembershipRole::Manager) || member.role == MembershipRole::Manager;
-    if appoints_manager && !(access.owner || access.staff_manager) {
+    if appoints_manager && !(access.owner || access.permissions.contains(MANAGE_ANY)) {
         return Err(ApiError::Forbidden {
             code: "FORBIDDEN",
             detail: "Only the owner or staff appoint or change managers.".into(),

@@ -131,7 +131,7 @@ pub async fn post_auctions_auction_code(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require_manage(&auction)?;
+    access.require(&auction, "auction:code:any")?;
     if auction.event_type != EventType::Private {
         return Err(ApiError::conflict(
             "NOT_PRIVATE",

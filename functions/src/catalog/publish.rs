@@ -45,7 +45,7 @@ pub async fn post_auctions_auction_publish(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require_manage(&auction)?;
+    access.require(&auction, "auction:publish:any")?;
     if auction.status != AuctionStatus::Setup {
         return Err(ApiError::conflict(
             "ILLEGAL_TRANSITION",

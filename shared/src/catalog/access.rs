@@ -2,6 +2,8 @@
 //! member in some role) and so what they may see and do. Anything they may not see answers
 //! 404, so existence does not leak.
 
+use std::collections::BTreeSet;
+
 use super::auction::{AuctionRecord, EventType};
 use super::membership::{MembershipRecord, MembershipRole, MembershipStatus};
 use crate::http::ApiError;
@@ -10,8 +12,6 @@ use crate::store::{Read, Store, StoreError};
 
 /// Staff see every auction.
 pub const READ_ANY: &str = "auction:read:any";
-/// Staff may run every auction.
-pub const UPDATE_ANY: &str = "auction:update:any";
 
 impl MembershipRole {
     fn rank(self) -> u8 {
@@ -38,8 +38,9 @@ pub struct AuctionAccess {
     pub owner: bool,
     /// Platform staff or administrators who may read any auction.
     pub staff_reader: bool,
-    /// Platform staff or administrators who may run any auction.
-    pub staff_manager: bool,
+    /// The caller's global permissions: each `...:any` one lets them do that one thing in any
+    /// auction (staff edit auctions, say, but neither publish nor delete them).
+    pub permissions: BTreeSet<String>,
     /// The caller's active membership, with its role narrowed by any override.
     pub membership: Option<MembershipRecord>,
 }
@@ -64,7 +65,7 @@ impl AuctionAccess {
         Ok(Self {
             owner: auction.owner_id == caller.id(),
             staff_reader: caller.can(READ_ANY),
-            staff_manager: caller.can(UPDATE_ANY),
+            permissions: caller.permissions.clone(),
             membership,
         })
     }
@@ -88,18 +89,23 @@ impl AuctionAccess {
             && (auction.event_type == EventType::Public || self.membership.is_some())
     }
 
-    /// Runs the auction (edits, items, members): owner, managers, staff.
-    pub fn can_manage(&self) -> bool {
-        self.staff_manager
-            || matches!(
-                self.role(),
-                Some(MembershipRole::Owner | MembershipRole::Manager)
-            )
+    /// Runs the auction by membership: its owner and managers.
+    pub fn runs(&self) -> bool {
+        matches!(
+            self.role(),
+            Some(MembershipRole::Owner | MembershipRole::Manager)
+        )
+    }
+
+    /// May do what `any_permission` grants platform-wide: those who run the auction do it in
+    /// theirs; holders of the permission, in any.
+    pub fn may(&self, any_permission: &str) -> bool {
+        self.runs() || self.permissions.contains(any_permission)
     }
 
     /// Sees private fields (reserve prices, the auction code): owner, managers, staff.
     pub fn sees_private(&self) -> bool {
-        self.can_manage() || self.staff_reader
+        self.runs() || self.staff_reader
     }
 
     /// `404` unless the caller may see the auction.
@@ -111,15 +117,17 @@ impl AuctionAccess {
         }
     }
 
-    /// `404` if the caller may not even see it, `403` if they see it but may not run it.
-    pub fn require_manage(&self, auction: &AuctionRecord) -> Result<(), ApiError> {
+    /// `404` if the caller may not even see it, `403` if they see it but may not do what
+    /// `any_permission` stands for.
+    pub fn require(&self, auction: &AuctionRecord, any_permission: &str) -> Result<(), ApiError> {
         self.require_view(auction)?;
-        if self.can_manage() {
+        if self.may(any_permission) {
             Ok(())
         } else {
             Err(ApiError::Forbidden {
                 code: "FORBIDDEN",
-                detail: "Only the auction's owner, its managers and staff may do this.".into(),
+                detail: "Only the auction's owner, its managers and permitted staff may do this."
+                    .into(),
             })
         }
     }
