@@ -235,6 +235,7 @@ async fn create_user(
         password_hash,
         failed_logins: 0,
         locked_until: None,
+        credentials_version: 0,
         notification_preferences: Default::default(),
         created_at: now,
         updated_at: now,

@@ -410,13 +410,27 @@ async fn fifty_concurrent_joins_get_fifty_distinct_bidder_numbers(
             password_hash: hash.clone(),
             failed_logins: 0,
             locked_until: None,
+            credentials_version: 0,
             notification_preferences: Default::default(),
             created_at: now,
             updated_at: now,
             version: 1,
         };
         app.store.create(&user).await?;
-        tokens.push(app.state.tokens.issue(user.id, SessionId::new(), now)?.0);
+        let session = shared::identity::SessionRecord {
+            id: SessionId::new(),
+            user_id: user.id,
+            token_hash: String::new(),
+            user_agent: None,
+            source_ip: None,
+            created_at: now,
+            last_used_at: now,
+            expires_at: now.plus(TimeDelta::days(1)).epoch_seconds(),
+            revoked_at: None,
+            credentials_version: 0,
+        };
+        app.store.create(&session).await?;
+        tokens.push(app.state.tokens.issue(user.id, session.id, now)?.0);
     }
     let mut joins = tokio::task::JoinSet::new();
     for token in tokens {

@@ -115,6 +115,15 @@ async fn an_account_lives_through_register_login_refresh_and_logout(
         None
     );
     assert_eq!(status, 204);
+    let (status, _) = call!(
+        me::get_me,
+        app,
+        "GET",
+        "/me",
+        None,
+        Some(text(&rotated, "accessToken"))
+    );
+    assert_eq!(status, 401, "the session's access token died with it");
     let (status, body) = call!(
         refresh::post_auth_refresh,
         app,
@@ -660,6 +669,21 @@ async fn a_password_change_ends_the_other_sessions_only(app: TestApp) -> anyhow:
     );
     assert_eq!(status, 200, "this session goes on");
 
+    let (status, _) = call!(
+        me::get_me,
+        app,
+        "GET",
+        "/me",
+        None,
+        Some(text(&elsewhere, "accessToken"))
+    );
+    assert_eq!(
+        status, 401,
+        "the other session's access token stops at once"
+    );
+    let (status, _) = call!(me::get_me, app, "GET", "/me", None, Some(token));
+    assert_eq!(status, 200, "this session's access token goes on");
+
     let old = json!({"login": "ada", "password": "correct horse"});
     let (status, _) = call!(
         login::post_auth_login,
@@ -743,6 +767,15 @@ async fn sessions_are_listed_with_the_current_one_and_can_be_ended(
         Some(token)
     );
     assert_eq!(status, 204);
+    let (status, _) = call!(
+        me::get_me,
+        app,
+        "GET",
+        "/me",
+        None,
+        Some(text(&elsewhere, "accessToken"))
+    );
+    assert_eq!(status, 401, "an ended session's access token stops at once");
     let elsewhere_refresh = json!({"refreshToken": text(&elsewhere, "refreshToken")});
     let (status, _) = call!(
         refresh::post_auth_refresh,

@@ -72,6 +72,7 @@ impl NewAccount {
             password_hash: PasswordHash::create(&self.password)?,
             failed_logins: 0,
             locked_until: None,
+            credentials_version: 0,
             notification_preferences: Default::default(),
             created_at: now,
             updated_at: now,

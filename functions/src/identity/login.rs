@@ -97,7 +97,7 @@ pub async fn post_auth_login(
             .update::<UserRecord>(&user.id.to_string(), reset)
             .await?;
     }
-    let (session, refresh) = new_session(user.id, &request, now)?;
+    let (session, refresh) = new_session(&user, &request, now)?;
     state.store.create(&session).await?;
     tracing::info!(user.id = %user.id, session.id = %session.id, "signed in");
     let caller = Caller::load(&state.store, user).await?;

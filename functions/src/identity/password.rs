@@ -3,8 +3,8 @@
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::http::{ApiError, no_content, parse_json_body};
-use shared::identity::{PasswordHash, UserRecord, profile};
-use shared::store::{Update, n, s};
+use shared::identity::{PasswordHash, profile};
+use shared::store::{Collection, Condition, Update, n, s};
 
 use super::my_sessions::live_sessions;
 use super::refresh::revoke;
@@ -50,17 +50,32 @@ pub async fn post_me_password(
         .map_err(|message| ApiError::invalid("newPassword", message))?;
     let hash = PasswordHash::create(new_password)?;
     let now = state.clock.now();
-    let update = Update::new("SET #hash = :hash, #updatedAt = :now ADD #version :one")
-        .name("#hash", "passwordHash")
-        .name("#updatedAt", "updatedAt")
-        .name("#version", "version")
-        .value(":hash", s(hash.phc()))
-        .value(":now", s(now.to_string()))
-        .value(":one", n(1));
-    state
-        .store
-        .update::<UserRecord>(&caller.id().to_string(), update)
-        .await?;
+    // A new credentials version ends every other session at once; this one is carried over.
+    let credentials = caller.user.credentials_version + 1;
+    let update = Update::new(
+        "SET #hash = :hash, #updatedAt = :now, #credentials = :credentials ADD #version :one",
+    )
+    .name("#hash", "passwordHash")
+    .name("#updatedAt", "updatedAt")
+    .name("#credentials", "credentialsVersion")
+    .name("#version", "version")
+    .value(":hash", s(hash.phc()))
+    .value(":now", s(now.to_string()))
+    .value(":credentials", n(credentials))
+    .value(":one", n(1))
+    .when(Condition::version_is("version", caller.user.version));
+    let mut transaction =
+        state
+            .store
+            .transaction()
+            .update(Collection::Users, &caller.id().to_string(), update)?;
+    if let Some(session) = caller.session {
+        let carry = Update::new("SET #credentials = :credentials")
+            .name("#credentials", "credentialsVersion")
+            .value(":credentials", n(credentials));
+        transaction = transaction.update(Collection::Sessions, &session.to_string(), carry)?;
+    }
+    state.store.transact(transaction).await?;
     for session in live_sessions(state, caller.id(), now).await? {
         if Some(session.id) != caller.session {
             revoke(state, &session, now).await?;

@@ -47,7 +47,7 @@ pub(super) async fn purge(
         "SET #status = :purged, #email = :email, #username = :username, #displayName = :name, \
          #passwordHash = :hash, #updatedAt = :now \
          REMOVE #givenName, #familyName, #nickName, #picture, #phone, #timeZone, #lockedUntil \
-         ADD #version :one",
+         ADD #version :one, #credentials :one",
     )
     .name("#status", "status")
     .name("#email", "email")
@@ -63,6 +63,7 @@ pub(super) async fn purge(
     .name("#timeZone", "timeZone")
     .name("#lockedUntil", "lockedUntil")
     .name("#version", "version")
+    .name("#credentials", "credentialsVersion")
     .value(":purged", s("purged"))
     .value(":email", s(format!("purged-{}@invalid", user.id)))
     .value(":username", s(format!("purged-{}", user.id)))

@@ -46,6 +46,11 @@ pub async fn post_auth_refresh(
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     require_active(&user)?;
+    if session.credentials_version != user.credentials_version {
+        // The password changed since this session began: it is over.
+        revoke(state, &session, now).await?;
+        return Err(ApiError::Unauthenticated);
+    }
 
     let next = RefreshToken::generate(session.id)?;
     let rotate = Update::new("SET #hash = :next, #lastUsedAt = :now, #expiresAt = :expires")

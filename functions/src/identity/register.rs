@@ -53,7 +53,7 @@ pub async fn post_auth_register(
     )?;
     let now = state.clock.now();
     let user = account.into_record(GlobalRole::User, vec![SELF_SERVICE_GROUP.into()], now)?;
-    let (session, refresh) = new_session(user.id, &request, now)?;
+    let (session, refresh) = new_session(&user, &request, now)?;
     accounts::create(
         &state.store,
         accounts::creation(&state.store, &user)?.create(&session)?,

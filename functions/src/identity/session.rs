@@ -5,10 +5,10 @@ use chrono::TimeDelta;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde::Serialize;
-use shared::domain::{SessionId, Timestamp, UserId};
+use shared::domain::{SessionId, Timestamp};
 use shared::http::ApiError;
 use shared::identity::sessions::SESSION_DAYS;
-use shared::identity::{Caller, RefreshToken, SessionRecord};
+use shared::identity::{Caller, RefreshToken, SessionRecord, UserRecord};
 
 use super::view::UserView;
 use crate::AppState;
@@ -28,7 +28,7 @@ pub struct AuthTokens {
 
 /// A new session for `user`, from the request's client, and its refresh token.
 pub(super) fn new_session(
-    user: UserId,
+    user: &UserRecord,
     request: &Request,
     now: Timestamp,
 ) -> Result<(SessionRecord, RefreshToken), ApiError> {
@@ -37,7 +37,7 @@ pub(super) fn new_session(
     let (source_ip, user_agent) = client_of(request);
     let session = SessionRecord {
         id,
-        user_id: user,
+        user_id: user.id,
         token_hash: token.hash(),
         user_agent,
         source_ip,
@@ -45,6 +45,7 @@ pub(super) fn new_session(
         last_used_at: now,
         expires_at: session_expiry(now),
         revoked_at: None,
+        credentials_version: user.credentials_version,
     };
     Ok((session, token))
 }

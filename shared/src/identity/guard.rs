@@ -9,6 +9,7 @@ use lambda_http::Request;
 use lambda_http::http::header::AUTHORIZATION;
 
 use super::records::{GlobalRole, GroupRecord, RoleRecord, UserRecord, UserStatus};
+use super::sessions::SessionRecord;
 use super::tokens::AccessTokens;
 use crate::domain::{SessionId, Timestamp, UserId};
 use crate::http::ApiError;
@@ -107,8 +108,16 @@ pub async fn caller(
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     require_active(&user)?;
+    // The token's session must still be on: logging out, ending a session, changing the
+    // password or purging the account stops its access tokens at once, not in 15 minutes.
+    let session_id = SessionId::parse(&claims.sid).map_err(|_| ApiError::Unauthenticated)?;
+    store
+        .get::<SessionRecord>(&session_id.to_string(), Read::Strong)
+        .await?
+        .filter(|s| s.user_id == user.id && s.is_current(now, user.credentials_version))
+        .ok_or(ApiError::Unauthenticated)?;
     let mut caller = Caller::load(store, user).await?;
-    caller.session = SessionId::parse(&claims.sid).ok();
+    caller.session = Some(session_id);
     Ok(Some(caller))
 }
 

@@ -126,6 +126,10 @@ pub struct UserRecord {
     pub failed_logins: u32,
     /// Logins are refused until then (too many failures).
     pub locked_until: Option<Timestamp>,
+    /// Raised when the password changes or the account is purged: sessions started under an
+    /// older value (and their access tokens) stop working at once.
+    #[serde(default)]
+    pub credentials_version: u64,
     #[serde(default)]
     pub notification_preferences: NotificationPreferences,
     pub created_at: Timestamp,

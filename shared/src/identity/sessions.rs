@@ -83,14 +83,24 @@ pub struct SessionRecord {
     /// Epoch seconds after which DynamoDB's TTL removes the record (and it is refused).
     pub expires_at: i64,
     pub revoked_at: Option<Timestamp>,
+    /// The account's credentials version when the session started (or was carried over by a
+    /// password change made in it).
+    #[serde(default)]
+    pub credentials_version: u64,
 }
 
 crate::record!(SessionRecord, Sessions, id);
 
 impl SessionRecord {
-    /// Whether the session can still be refreshed at `now`.
+    /// Whether the session can still be used at `now` by an account whose credentials are at
+    /// `credentials_version`.
     pub fn is_live(&self, now: Timestamp) -> bool {
         self.revoked_at.is_none() && now.epoch_seconds() < self.expires_at
+    }
+
+    /// Live, and started under the account's current credentials.
+    pub fn is_current(&self, now: Timestamp, credentials_version: u64) -> bool {
+        self.is_live(now) && self.credentials_version == credentials_version
     }
 }
 
