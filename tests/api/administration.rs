@@ -346,7 +346,7 @@ async fn a_role_change_takes_effect_on_the_next_request(app: TestApp) -> anyhow:
         roles::get_permissions,
         app,
         "GET",
-        "/permissions",
+        "/permissions?limit=100",
         [],
         None,
         Some(&admin)
@@ -431,6 +431,19 @@ async fn an_administrator_cannot_lock_themselves_out(app: TestApp) -> anyhow::Re
     }
     let (status, me) = call!(me::get_me, app, "GET", "/me", [], None, Some(&admin));
     assert_eq!((status, text(&me, "userRole")), (200, "admin"));
+    let (status, problem) = call!(
+        purge::delete_me,
+        app,
+        "DELETE",
+        "/me",
+        [],
+        None,
+        Some(&admin)
+    );
+    assert_eq!(
+        (status, text(&problem, "code")),
+        (409, "ADMINISTRATOR_SELF_PURGE")
+    );
     Ok(())
 }
 

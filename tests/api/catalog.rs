@@ -525,6 +525,46 @@ async fn publishing_is_one_way_and_freezes_the_lots(app: TestApp) -> anyhow::Res
         None
     );
     assert_eq!(seen["status"], "open");
+    let (_, lots) = call!(
+        items::get_auctions_auction_items,
+        app,
+        "GET",
+        "/auctions/{auctionId}/items",
+        [("auctionId", id)],
+        None,
+        None
+    );
+    assert_eq!(
+        lots["items"][0]["status"], "open",
+        "a lot of an open auction is open"
+    );
+
+    let stale = auction_of(&app, "cinos", "public", true).await?;
+    app.clock.advance(TimeDelta::days(5));
+    let owner = token_of(&app, "cinos").await?;
+    let (status, problem) = call!(
+        publish::post_auctions_auction_publish,
+        app,
+        "POST",
+        "/auctions/{auctionId}/publish",
+        [("auctionId", text(&stale, "id"))],
+        None,
+        Some(&owner)
+    );
+    assert_eq!((status, text(&problem, "code")), (409, "SCHEDULE_PASSED"));
+    let (_, lots) = call!(
+        items::get_auctions_auction_items,
+        app,
+        "GET",
+        "/auctions/{auctionId}/items",
+        [("auctionId", id)],
+        None,
+        None
+    );
+    assert_eq!(
+        lots["items"][0]["status"], "closed",
+        "past its close, a lot is closed"
+    );
     Ok(())
 }
 
@@ -1127,8 +1167,12 @@ async fn edits_are_free_in_setup_and_frozen_where_bidding_depends_on_them(
         Some(&owner)
     );
     assert_eq!(
-        (status, text(&problem["errors"][0], "field")),
-        (422, "endsAt")
+        (
+            status,
+            text(&problem, "code"),
+            problem["fields"][0].as_str()
+        ),
+        (409, "AUCTION_PUBLISHED", Some("endsAt"))
     );
     let (status, edited) = call!(
         edit::patch_auctions_auction,
@@ -1189,8 +1233,12 @@ async fn edits_are_free_in_setup_and_frozen_where_bidding_depends_on_them(
         Some(&owner)
     );
     assert_eq!(
-        (status, text(&problem["errors"][0], "field")),
-        (422, "startingPrice")
+        (
+            status,
+            text(&problem, "code"),
+            problem["fields"][0].as_str()
+        ),
+        (409, "AUCTION_PUBLISHED", Some("startingPrice"))
     );
     let (status, edited) = call!(
         edit::patch_items_item,

@@ -38,6 +38,8 @@ fn registration(email: &str, username: &str) -> Value {
 }
 
 async fn register_ada(app: &TestApp) -> anyhow::Result<Value> {
+    // The seeded role map gives the account its permissions (profile:update:own, ...).
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
     let (status, body) = call!(
         register::post_auth_register,
         app,

@@ -144,9 +144,23 @@ impl Edits {
     }
 }
 
-/// Refuses a change of something frozen by publishing.
-fn frozen(checks: &mut Checks, field: &str) {
-    checks.fail(field, "can no longer change once the auction is published");
+/// Records a change of something frozen by publishing (a state conflict, answered 409).
+fn frozen(frozen: &mut Vec<&'static str>, field: &'static str) {
+    frozen.push(field);
+}
+
+/// `409 AUCTION_PUBLISHED` naming the fields publishing froze, if any were to change.
+fn refuse_frozen(frozen: Vec<&'static str>) -> Result<(), ApiError> {
+    if frozen.is_empty() {
+        return Ok(());
+    }
+    let mut extensions = serde_json::Map::new();
+    extensions.insert("fields".into(), serde_json::json!(frozen));
+    Err(ApiError::Conflict {
+        code: "AUCTION_PUBLISHED",
+        detail: format!("Publishing froze {}.", frozen.join(", ")),
+        extensions,
+    })
 }
 
 /// Edits an auction (owner, managers, staff).
@@ -178,6 +192,7 @@ pub async fn patch_auctions_auction(
     let in_setup = auction.status == AuctionStatus::Setup;
     let mut checks = Checks::default();
     let mut edits = Edits::new(now);
+    let mut locked = Vec::new();
     if let Some(name) = changes
         .name
         .and_then(|n| checks.field("name", draft::title(&n)))
@@ -206,7 +221,7 @@ pub async fn patch_auctions_auction(
             edits.set("endsAt", s(ends_at.to_string()));
         } else {
             frozen(
-                &mut checks,
+                &mut locked,
                 if changes.starts_at.is_some() {
                     "startsAt"
                 } else {
@@ -218,7 +233,7 @@ pub async fn patch_auctions_auction(
     if let Some(zone) = changes.time_zone {
         match profile::time_zone(&zone) {
             Ok(zone) if in_setup => edits.set("timeZone", s(zone)),
-            Ok(_) => frozen(&mut checks, "timeZone"),
+            Ok(_) => frozen(&mut locked, "timeZone"),
             Err(message) => checks.fail("timeZone", message),
         }
     }
@@ -232,9 +247,10 @@ pub async fn patch_auctions_auction(
             );
             edits.set("settings", to_attribute(&settings)?);
         } else {
-            frozen(&mut checks, "settings");
+            frozen(&mut locked, "settings");
         }
     }
+    refuse_frozen(locked)?;
     if !checks.is_empty() {
         return Err(ApiError::Validation(checks.0));
     }
@@ -318,7 +334,19 @@ pub async fn delete_auctions_auction(
     }
     let query = Query::index(Index::ITEMS_BY_AUCTION, s(auction.id.to_string())).limit(100);
     let items = state.store.query::<ItemRecord>(query).await?.items;
-    let unchanged = Condition::version_is("version", auction.version);
+    // The item index lags writes a little: delete only when it shows every item counted.
+    if items.len() != auction.item_count as usize {
+        return Err(ApiError::Unavailable {
+            retry_after_secs: 1,
+        });
+    }
+    let unchanged = Condition::version_is("version", auction.version).and(
+        Condition::new("#itemCount = :expectedCount AND #lotsAssigned = :expectedLots")
+            .name("#itemCount", "itemCount")
+            .name("#lotsAssigned", "lotsAssigned")
+            .value(":expectedCount", n(auction.item_count))
+            .value(":expectedLots", n(auction.lots_assigned)),
+    );
     let mut transaction = state
         .store
         .transaction()
@@ -369,6 +397,7 @@ pub async fn patch_items_item(
     let in_setup = auction.status == AuctionStatus::Setup;
     let mut checks = Checks::default();
     let mut edits = Edits::new(now);
+    let mut locked = Vec::new();
     if let Some(name) = changes
         .name
         .and_then(|n| checks.field("name", draft::title(&n)))
@@ -395,12 +424,12 @@ pub async fn patch_items_item(
         || changes.reserve_price.is_some()
         || changes.buy_now_price.is_some();
     if changes.item_type.is_some() && !in_setup {
-        frozen(&mut checks, "type");
+        frozen(&mut locked, "type");
     } else if let Some(item_type) = changes.item_type {
         edits.set("type", to_attribute(&item_type)?);
     }
     if prices_change && !in_setup {
-        frozen(&mut checks, "startingPrice");
+        frozen(&mut locked, "startingPrice");
     } else if prices_change {
         let starting = changes.starting_price.unwrap_or(item.starting_price);
         let reserve = changes.reserve_price.unwrap_or(item.reserve_price);
@@ -417,6 +446,7 @@ pub async fn patch_items_item(
             }
         }
     }
+    refuse_frozen(locked)?;
     if !checks.is_empty() {
         return Err(ApiError::Validation(checks.0));
     }
@@ -442,7 +472,7 @@ pub async fn patch_items_item(
         .ok_or(ApiError::NotFound)?;
     json(
         StatusCode::OK,
-        &ItemView::new(&updated, auction.currency, &access, true)?,
+        &ItemView::new(&updated, &auction, &access, true, state.clock.now())?,
     )
 }
 

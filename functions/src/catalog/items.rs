@@ -82,6 +82,15 @@ pub async fn post_auctions_auction_items(
                 "Items can only be added while the auction is in setup.",
             ));
         }
+        if auction.item_count as usize >= super::publish::MAX_LOTS {
+            return Err(ApiError::conflict(
+                "TOO_MANY_ITEMS",
+                format!(
+                    "An auction holds at most {} lots.",
+                    super::publish::MAX_LOTS
+                ),
+            ));
+        }
         let now = state.clock.now();
         let item = ItemRecord {
             id: ItemId::new(),
@@ -131,7 +140,7 @@ pub async fn post_auctions_auction_items(
             Ok(()) => {
                 return json(
                     StatusCode::CREATED,
-                    &ItemView::new(&item, auction.currency, &access, true)?,
+                    &ItemView::new(&item, &auction, &access, true, state.clock.now())?,
                 );
             }
             Err(StoreError::ConditionFailed(failed))
@@ -180,7 +189,7 @@ pub async fn get_auctions_auction_items(
     let items = page
         .items
         .iter()
-        .map(|item| ItemView::new(item, auction.currency, &access, caller.is_some()))
+        .map(|item| ItemView::new(item, &auction, &access, caller.is_some(), state.clock.now()))
         .collect::<Result<_, _>>()?;
     json(
         StatusCode::OK,
@@ -218,7 +227,13 @@ pub async fn get_items_item(
     }
     json(
         StatusCode::OK,
-        &ItemView::new(&item, auction.currency, &access, caller.is_some())?,
+        &ItemView::new(
+            &item,
+            &auction,
+            &access,
+            caller.is_some(),
+            state.clock.now(),
+        )?,
     )
 }
 

@@ -65,6 +65,18 @@ pub async fn post_auctions_auction_publish(
             format!("An auction holds at most {MAX_LOTS} lots."),
         ));
     }
+    // The item index lags writes a little: publish only what the auction counts, all of it.
+    if items.len() != auction.item_count as usize {
+        return Err(ApiError::Unavailable {
+            retry_after_secs: 1,
+        });
+    }
+    if auction.ends_at <= state.clock.now() {
+        return Err(ApiError::conflict(
+            "SCHEDULE_PASSED",
+            "The auction's end has passed; move endsAt before publishing.",
+        ));
+    }
 
     for _ in 0..CODE_ATTEMPTS {
         let now = state.clock.now();
@@ -84,7 +96,15 @@ pub async fn post_auctions_auction_publish(
             .value(":count", n(items.len()))
             .value(":now", s(now.to_string()))
             .value(":one", n(1))
-            .when(Condition::version_is("version", auction.version));
+            .when(
+                Condition::version_is("version", auction.version).and(
+                    // An item added meanwhile changes these, and the publish starts over.
+                    Condition::new("#itemCount = :expectedCount AND #lotsAssigned = :expectedLots")
+                        .name("#lotsAssigned", "lotsAssigned")
+                        .value(":expectedCount", n(auction.item_count))
+                        .value(":expectedLots", n(auction.lots_assigned)),
+                ),
+            );
         if let Some(code) = &code {
             publish = publish
                 .name("#code", "auctionCode")

@@ -156,12 +156,15 @@ pub struct ItemView {
 }
 
 impl ItemView {
+    /// `item` of `auction` as the caller may see it at `now`.
     pub fn new(
         item: &ItemRecord,
-        currency: Currency,
+        auction: &AuctionRecord,
         access: &AuctionAccess,
         signed_in: bool,
+        now: Timestamp,
     ) -> Result<Self, ApiError> {
+        let currency = auction.currency;
         let reserve_price = match item.reserve_price.filter(|_| access.sees_private()) {
             Some(reserve) => Some(shown(reserve, currency)?),
             None => None,
@@ -179,7 +182,7 @@ impl ItemView {
             primary_photo: item.primary_photo.clone(),
             gallery: item.gallery.clone(),
             views: item.views,
-            status: item.status,
+            status: item_status(item, auction.effective_status(now), now),
             ends_at: item.ends_at,
             current_bid: None,
             bid_count: 0,
@@ -191,5 +194,19 @@ impl ItemView {
             updated_at: item.updated_at,
             reserve_price,
         })
+    }
+}
+
+/// An item's status at `now`: a lot still `upcoming` in store is open while its auction is
+/// open and its close has not passed, and closed after it (until closing records the outcome).
+fn item_status(item: &ItemRecord, auction: AuctionStatus, now: Timestamp) -> ItemStatus {
+    match (item.status, auction) {
+        (ItemStatus::Upcoming, AuctionStatus::Open) if now < item.ends_at => ItemStatus::Open,
+        (ItemStatus::Upcoming | ItemStatus::Open, AuctionStatus::Open | AuctionStatus::Pending)
+            if now >= item.ends_at =>
+        {
+            ItemStatus::Closed
+        }
+        (status, _) => status,
     }
 }

@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::audit::{AuditAction, AuditRecord};
 use shared::domain::Timestamp;
-use shared::http::{ApiError, json, parse_json_body, path_parameter};
+use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parameter};
 use shared::identity::{GlobalRole, GroupRecord};
 use shared::store::{Index, Query, Read, s};
 
@@ -67,7 +67,10 @@ pub struct GroupUpdate {
 #[tracing::instrument(skip_all)]
 pub async fn get_groups(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     state.caller(&request).await?.require(ROLE_MANAGE)?;
-    let query = Query::index(Index::GROUPS_BY_ENTITY, s(GroupRecord::ENTITY)).limit(100);
+    let (limit, cursor) = page_parameters(&request)?;
+    let query = Query::index(Index::GROUPS_BY_ENTITY, s(GroupRecord::ENTITY))
+        .limit(limit)
+        .after(cursor.as_deref());
     let page = state.store.query::<GroupRecord>(query).await?;
     let list = GroupList {
         next_cursor: page.next_cursor,

@@ -87,15 +87,30 @@ pub async fn post_auth_login(
         ApiError::Unauthenticated => ApiError::InvalidCredentials,
         other => other,
     })?;
-    if user.failed_logins > 0 || user.locked_until.is_some() {
-        let reset = Update::new("SET #failed = :zero REMOVE #lockedUntil")
-            .name("#failed", "failedLogins")
-            .name("#lockedUntil", "lockedUntil")
-            .value(":zero", n(0));
-        state
-            .store
-            .update::<UserRecord>(&user.id.to_string(), reset)
-            .await?;
+    // The atomic gate: the reset holds only if no lock is in force now, so failures counted
+    // in parallel (which may have just locked the account) cannot be wiped by this success.
+    let reset = Update::new("SET #failed = :zero REMOVE #lockedUntil")
+        .name("#failed", "failedLogins")
+        .name("#lockedUntil", "lockedUntil")
+        .value(":zero", n(0))
+        .when(
+            Condition::new("attribute_not_exists(#lockedUntil) OR #lockedUntil <= :now")
+                .value(":now", s(now.to_string())),
+        );
+    match state
+        .store
+        .update::<UserRecord>(&user.id.to_string(), reset)
+        .await
+    {
+        Ok(_) => {}
+        Err(shared::store::StoreError::ConditionFailed(failed)) => {
+            let until = failed
+                .current::<UserRecord>()?
+                .and_then(|current| current.locked_until)
+                .unwrap_or(now);
+            return Err(too_many_attempts(until, now));
+        }
+        Err(other) => return Err(other.into()),
     }
     let (session, refresh) = new_session(&user, &request, now)?;
     state.store.create(&session).await?;

@@ -75,6 +75,7 @@ pub struct ProfileUpdate {
 #[tracing::instrument(skip_all)]
 pub async fn patch_me(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
+    caller.require("profile:update:own")?;
     let changes: ProfileUpdate = parse_json_body(&request)?;
     let update = profile_update(changes, state.clock.now().to_string())?;
     // Only the named fields change, so a login counter updated meanwhile is never undone.

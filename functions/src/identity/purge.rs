@@ -29,6 +29,7 @@ use crate::AppState;
 pub async fn delete_me(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     caller.require("profile:delete:own")?;
+    super::users::refuse_purging_an_administrator_s_own_account(&caller, &caller.user)?;
     purge(state, &caller.user, caller.id()).await?;
     no_content()
 }

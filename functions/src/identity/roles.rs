@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::audit::{AuditAction, AuditRecord};
 use shared::domain::Timestamp;
-use shared::http::{ApiError, json, parse_json_body, path_parameter};
+use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parameter};
 use shared::identity::{GlobalRole, PermissionRecord, RoleRecord};
 use shared::store::{Index, Query, Read, s};
 
@@ -89,7 +89,10 @@ pub async fn get_permissions(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     state.caller(&request).await?.require(ROLE_MANAGE)?;
-    let query = Query::index(Index::PERMISSIONS_BY_ENTITY, s(PermissionRecord::ENTITY)).limit(100);
+    let (limit, cursor) = page_parameters(&request)?;
+    let query = Query::index(Index::PERMISSIONS_BY_ENTITY, s(PermissionRecord::ENTITY))
+        .limit(limit)
+        .after(cursor.as_deref());
     let page = state.store.query::<PermissionRecord>(query).await?;
     let list = PermissionList {
         next_cursor: page.next_cursor,
@@ -120,7 +123,10 @@ pub async fn get_permissions(
 #[tracing::instrument(skip_all)]
 pub async fn get_roles(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     state.caller(&request).await?.require(ROLE_MANAGE)?;
-    let query = Query::index(Index::ROLES_BY_ENTITY, s(RoleRecord::ENTITY)).limit(100);
+    let (limit, cursor) = page_parameters(&request)?;
+    let query = Query::index(Index::ROLES_BY_ENTITY, s(RoleRecord::ENTITY))
+        .limit(limit)
+        .after(cursor.as_deref());
     let page = state.store.query::<RoleRecord>(query).await?;
     let list = RoleList {
         next_cursor: page.next_cursor,

@@ -146,6 +146,7 @@ pub async fn post_users(state: &AppState, request: Request) -> Result<Response<B
     )
     .await?;
     let role = new_user.user_role.unwrap_or(GlobalRole::User);
+    only_admins_grant_admin(&caller, role)?;
     let now = state.clock.now();
     let user = account.into_record(role, groups.clone(), now)?;
     let audit = AuditRecord::new(AuditAction::UserCreated, Some(caller.id()), now)
@@ -234,6 +235,9 @@ pub async fn patch_users_user(
             "you cannot remove your own administrator access",
         ));
     }
+    if let Some(role) = changes.user_role {
+        only_admins_grant_admin(&caller, role)?;
+    }
     let groups = match changes.groups {
         Some(groups) => Some(existing_groups(state, groups).await?),
         None => None,
@@ -311,10 +315,37 @@ pub async fn delete_users_user(
     let caller = state.caller(&request).await?;
     caller.require(USER_MANAGE)?;
     let user = target_user(state, &request).await?;
+    refuse_purging_an_administrator_s_own_account(&caller, &user)?;
     if user.status != UserStatus::Purged {
         purge(state, &user, caller.id()).await?;
     }
     no_content()
+}
+
+/// Making an administrator takes one: `user:manage` alone does not.
+fn only_admins_grant_admin(caller: &Caller, role: GlobalRole) -> Result<(), ApiError> {
+    if role == GlobalRole::Admin && caller.user.user_role != GlobalRole::Admin {
+        return Err(ApiError::Forbidden {
+            code: "FORBIDDEN",
+            detail: "Only an administrator may make an administrator.".into(),
+        });
+    }
+    Ok(())
+}
+
+/// An administrator does not purge their own account: that could leave the platform without
+/// one. Another administrator can.
+pub(super) fn refuse_purging_an_administrator_s_own_account(
+    caller: &Caller,
+    user: &UserRecord,
+) -> Result<(), ApiError> {
+    if user.id == caller.id() && caller.user.user_role == GlobalRole::Admin {
+        return Err(ApiError::conflict(
+            "ADMINISTRATOR_SELF_PURGE",
+            "An administrator's account is purged by another administrator.",
+        ));
+    }
+    Ok(())
 }
 
 /// The account named by the path, or 404.
