@@ -176,7 +176,8 @@ fn refuse_frozen(frozen: Vec<&'static str>) -> Result<(), ApiError> {
         (status = 200, description = "The auction as it is now.", body = AuctionView),
         (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
         (status = 404, description = "No such auction the caller may see.", body = shared::http::Problem),
-        (status = 422, description = "Invalid fields, or fields frozen by publishing.", body = shared::http::Problem),
+        (status = 409, description = "`AUCTION_PUBLISHED`: fields frozen by publishing (listed in `fields`).", body = shared::http::Problem),
+        (status = 422, description = "Invalid fields.", body = shared::http::Problem),
     ),
 )]
 #[tracing::instrument(skip_all)]
@@ -381,7 +382,8 @@ pub async fn delete_auctions_auction(
         (status = 200, description = "The item as it is now.", body = ItemView),
         (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
         (status = 404, description = "No such item the caller may see.", body = shared::http::Problem),
-        (status = 422, description = "Invalid fields, or prices frozen by publishing.", body = shared::http::Problem),
+        (status = 409, description = "`AUCTION_PUBLISHED`: fields frozen by publishing (listed in `fields`).", body = shared::http::Problem),
+        (status = 422, description = "Invalid fields.", body = shared::http::Problem),
     ),
 )]
 #[tracing::instrument(skip_all)]

@@ -35,7 +35,8 @@ const CODE_ATTEMPTS: usize = 3;
         (status = 200, description = "The auction, now `ready`.", body = AuctionView),
         (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
         (status = 404, description = "No such auction the caller may see.", body = shared::http::Problem),
-        (status = 409, description = "`ILLEGAL_TRANSITION` (not in setup), `NO_ITEMS` or `TOO_MANY_ITEMS`.", body = shared::http::Problem),
+        (status = 409, description = "`ILLEGAL_TRANSITION` (not in setup), `NO_ITEMS`, `TOO_MANY_ITEMS` or `SCHEDULE_PASSED`.", body = shared::http::Problem),
+        (status = 503, description = "The item index is catching up; retry.", body = shared::http::Problem),
     ),
 )]
 #[tracing::instrument(skip_all)]
