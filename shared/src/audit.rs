@@ -76,3 +76,19 @@ impl AuditRecord {
         self
     }
 }
+
+/// Applies `update` to the record of `R` keyed `key` together with its audit entries, all or
+/// nothing, and answers the record as it is now (`None` if it vanished since).
+pub async fn audited_update<R: crate::store::Record>(
+    store: &crate::store::Store,
+    key: &str,
+    update: crate::store::Update,
+    audits: &[AuditRecord],
+) -> Result<Option<R>, crate::store::StoreError> {
+    let mut transaction = store.transaction().update(R::COLLECTION, key, update)?;
+    for entry in audits {
+        transaction = transaction.create(entry)?;
+    }
+    store.transact(transaction).await?;
+    store.get::<R>(key, crate::store::Read::Strong).await
+}

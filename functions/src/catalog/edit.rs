@@ -6,7 +6,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use shared::audit::{AuditAction, AuditRecord};
+use shared::audit::{AuditAction, AuditRecord, audited_update};
 use shared::catalog::draft::{self, Checks, SettingsInput};
 use shared::catalog::{
     AuctionNotifications, AuctionRecord, AuctionStatus, ItemRecord, ItemType, MembershipRecord,
@@ -15,7 +15,7 @@ use shared::domain::{Money, Timestamp, UserId};
 use shared::http::{ApiError, json, no_content, parse_json_body};
 use shared::identity::profile;
 use shared::store::{
-    AttributeValue, Collection, Condition, Index, Query, Read, Update, n, s, to_attribute,
+    AttributeValue, Collection, Condition, Index, Query, Update, n, s, to_attribute,
 };
 
 use super::auctions::visible_auction;
@@ -287,20 +287,10 @@ pub async fn patch_auctions_auction(
     }
     let update = Update::fields(edits.set, &edits.remove)
         .when(Condition::version_is("version", auction.version));
-    let mut transaction =
-        state
-            .store
-            .transaction()
-            .update(Collection::Auctions, &auction.id.to_string(), update)?;
-    for entry in &audits {
-        transaction = transaction.create(entry)?;
-    }
-    state.store.transact(transaction).await?;
-    let updated = state
-        .store
-        .get::<AuctionRecord>(&auction.id.to_string(), Read::Strong)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let updated: AuctionRecord =
+        audited_update(&state.store, &auction.id.to_string(), update, &audits)
+            .await?
+            .ok_or(ApiError::NotFound)?;
     json(StatusCode::OK, &AuctionView::new(&updated, &access, now)?)
 }
 
@@ -461,15 +451,7 @@ pub async fn patch_items_item(
     );
     let update = Update::fields(edits.set, &edits.remove)
         .when(Condition::version_is("version", item.version));
-    let transaction = state
-        .store
-        .transaction()
-        .update(Collection::Items, &item.id.to_string(), update)?
-        .create(&audit)?;
-    state.store.transact(transaction).await?;
-    let updated = state
-        .store
-        .get::<ItemRecord>(&item.id.to_string(), Read::Strong)
+    let updated: ItemRecord = audited_update(&state.store, &item.id.to_string(), update, &[audit])
         .await?
         .ok_or(ApiError::NotFound)?;
     json(

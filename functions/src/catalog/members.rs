@@ -4,11 +4,11 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
-use shared::audit::{AuditAction, AuditRecord};
+use shared::audit::{AuditAction, AuditRecord, audited_update};
 use shared::catalog::{MembershipRecord, MembershipRole, MembershipStatus};
 use shared::domain::{Timestamp, UserId};
 use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parameter};
-use shared::store::{Collection, Condition, Index, Query, Read, Update, s, to_attribute};
+use shared::store::{Condition, Index, Query, Read, Update, s, to_attribute};
 
 use super::auctions::visible_auction;
 use crate::AppState;
@@ -198,18 +198,7 @@ pub async fn patch_auctions_auction_members_user(
     }
     let update =
         Update::fields(set, &remove).when(Condition::version_is("version", member.version));
-    let mut transaction =
-        state
-            .store
-            .transaction()
-            .update(Collection::AuctionMemberships, &member.id, update)?;
-    for entry in &audits {
-        transaction = transaction.create(entry)?;
-    }
-    state.store.transact(transaction).await?;
-    let updated = state
-        .store
-        .get::<MembershipRecord>(&member.id, Read::Strong)
+    let updated: MembershipRecord = audited_update(&state.store, &member.id, update, &audits)
         .await?
         .ok_or(ApiError::NotFound)?;
     json(StatusCode::OK, &MemberView::from(updated))

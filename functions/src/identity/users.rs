@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
-use shared::audit::{AuditAction, AuditRecord};
+use shared::audit::{AuditAction, AuditRecord, audited_update};
 use shared::domain::{Timestamp, UserId};
 use shared::http::{ApiError, json, no_content, page_parameters, parse_json_body, path_parameter};
 use shared::identity::{Caller, GlobalRole, GroupRecord, UserRecord, UserStatus, profile};
-use shared::store::{Collection, Condition, Index, Query, Read, Update, s, to_attribute};
+use shared::store::{Condition, Index, Query, Read, Update, s, to_attribute};
 
 use super::accounts::{self, NewAccount};
 use super::purge::purge;
@@ -271,20 +271,11 @@ pub async fn patch_users_user(
         role_changed = role_changed.detail("groups", groups);
     }
     let update = Update::fields(set, &[]).when(Condition::version_is("version", user.version));
-    let mut transaction =
-        state
-            .store
-            .transaction()
-            .update(Collection::Users, &user.id.to_string(), update)?;
-    for audit in [user_updated, role_changed] {
-        if !audit.details.is_empty() {
-            transaction = transaction.create(&audit)?;
-        }
-    }
-    state.store.transact(transaction).await?;
-    let updated = state
-        .store
-        .get::<UserRecord>(&user.id.to_string(), Read::Strong)
+    let audits: Vec<AuditRecord> = [user_updated, role_changed]
+        .into_iter()
+        .filter(|audit| !audit.details.is_empty())
+        .collect();
+    let updated: UserRecord = audited_update(&state.store, &user.id.to_string(), update, &audits)
         .await?
         .ok_or(ApiError::NotFound)?;
     json(
