@@ -73,6 +73,9 @@ target/debug/load-seeds
 target/debug/dev-keys "$root/.local/jwt"
 export JWT_PUBLIC_KEY="$(cat "$root/.local/jwt/public.pem")"
 export JWT_PRIVATE_KEY="$(cat "$root/.local/jwt/private.pem")"
+# The key that seals list cursors, made once like the token keys.
+[[ -s "$root/.local/cursor.key" ]] || (umask 077; head -c 32 /dev/urandom | base64 > "$root/.local/cursor.key")
+export CURSOR_KEY="$(cat "$root/.local/cursor.key")"
 
 port_free "$api_port" || { echo "error: port $api_port is busy (set API_PORT)" >&2; exit 1; }
 setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" \

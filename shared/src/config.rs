@@ -10,6 +10,19 @@ const LONGEST_COLLECTION: usize = 23;
 pub struct Config {
     pub store: StoreConfig,
     pub auth: AuthConfig,
+    /// Seals list cursors that could otherwise show records the caller may not see
+    /// (`CURSOR_KEY`, 32 bytes in base64); only the functions with such lists need it.
+    pub cursor_key: Option<CursorKey>,
+}
+
+/// A 256-bit key. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CursorKey(pub [u8; 32]);
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey(<redacted>)")
+    }
 }
 
 /// Where the tables are: all the local tools need.
@@ -105,9 +118,25 @@ impl Config {
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let cursor_key = match lookup("CURSOR_KEY").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(text) => {
+                use base64::Engine;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .ok()
+                    .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                    .ok_or(ConfigError::Invalid {
+                        name: "CURSOR_KEY",
+                        reason: "must be 32 bytes in base64 (openssl rand -base64 32)".into(),
+                    })?;
+                Some(CursorKey(bytes))
+            }
+        };
         Ok(Self {
             store: StoreConfig::from_lookup(&lookup)?,
             auth: AuthConfig::from_lookup(&lookup)?,
+            cursor_key,
         })
     }
 }

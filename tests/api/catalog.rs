@@ -1091,6 +1091,36 @@ async fn lists_show_what_each_caller_may_see_by_when_it_runs(app: TestApp) -> an
     seen.sort();
     assert_eq!(seen, expected);
 
+    // A cursor is sealed: readable by no one, and an edited one is refused.
+    let (_, first) = call!(
+        listing::get_auctions,
+        app,
+        "GET",
+        "/auctions?status=upcoming&limit=1",
+        [],
+        None,
+        None
+    );
+    let sealed = text(&first, "nextCursor").to_string();
+    assert!(!sealed.is_empty());
+    let flipped = if sealed.ends_with('A') { 'B' } else { 'A' };
+    for forged in [
+        format!("{}{flipped}", &sealed[..sealed.len() - 1]),
+        "eyJzdGVwIjowfQ".to_string(),
+    ] {
+        let request = api_request(
+            "GET",
+            &format!("/auctions?status=upcoming&cursor={forged}"),
+            &[],
+            None,
+            None,
+        )?;
+        let response = listing::get_auctions(&app.state, request)
+            .await
+            .unwrap_or_else(ApiError::into_response);
+        assert_eq!(response.status(), 422, "{forged}");
+    }
+
     app.clock.advance(TimeDelta::days(1));
     let (_, open) = call!(
         listing::get_auctions,

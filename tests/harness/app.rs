@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use std::sync::OnceLock;
 
-use shared::config::{AuthConfig, Config, StoreConfig};
+use shared::config::{AuthConfig, Config, CursorKey, StoreConfig};
 use shared::domain::{ManualClock, Timestamp};
 use shared::store::Store;
 
@@ -97,5 +97,6 @@ pub fn test_config(prefix: &str, endpoint: &str) -> Config {
             lockout_threshold: 5,
             lockout_secs: 900,
         },
+        cursor_key: Some(CursorKey([42; 32])),
     }
 }

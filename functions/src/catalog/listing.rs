@@ -1,15 +1,16 @@
 //! `GET /auctions?status=`: the auctions the caller may see, by when they run. A status group
 //! spans several stored phases (an auction still stored `ready` is open once it starts), so
 //! the list walks a fixed plan of index partitions; its cursor says which partition it reached
-//! and where in it.
+//! and where in it. The position may name an auction the caller was not shown (a private
+//! one), so the cursor is sealed with `CURSOR_KEY`.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{Deserialize, Serialize};
 use shared::catalog::{AuctionAccess, AuctionRecord, AuctionStatus, EventType};
+use shared::config::CursorKey;
 use shared::domain::Timestamp;
+use shared::http::sealed::{open, seal};
 use shared::http::{ApiError, json, page_parameters};
 use shared::identity::Caller;
 use shared::store::{Condition, Index, Query, s};
@@ -76,17 +77,28 @@ struct Position {
     inner: Option<String>,
 }
 
-fn encode(position: &Position) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
+/// The cursor of `position`, sealed: it may point at an auction the caller was not shown.
+fn encode(state: &AppState, position: &Position) -> Result<String, ApiError> {
+    let plain = serde_json::to_vec(position)
+        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("a list position")))?;
+    seal(cursor_key(state)?, &plain)
 }
 
-fn decode(cursor: &str, steps: usize) -> Result<Position, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
+fn decode(state: &AppState, cursor: &str, steps: usize) -> Result<Position, ApiError> {
+    let invalid = || ApiError::invalid("cursor", "is not a cursor this list issued");
+    let plain = open(cursor_key(state)?, cursor)?;
+    serde_json::from_slice::<Position>(&plain)
         .ok()
-        .and_then(|bytes| serde_json::from_slice::<Position>(&bytes).ok())
         .filter(|position| position.step < steps)
-        .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this list issued"))
+        .ok_or_else(invalid)
+}
+
+fn cursor_key(state: &AppState) -> Result<&CursorKey, ApiError> {
+    state
+        .config
+        .cursor_key
+        .as_ref()
+        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("CURSOR_KEY is not configured")))
 }
 
 /// Lists auctions the caller may see: `upcoming`, `open` (default), `past`, or `draft` (the
@@ -133,7 +145,7 @@ pub async fn get_auctions(state: &AppState, request: Request) -> Result<Response
     let now = state.clock.now();
     let steps = plan(group, now);
     let mut position = match cursor {
-        Some(cursor) => decode(&cursor, steps.len())?,
+        Some(cursor) => decode(state, &cursor, steps.len())?,
         None => Position {
             step: 0,
             inner: None,
@@ -180,7 +192,11 @@ pub async fn get_auctions(state: &AppState, request: Request) -> Result<Response
             break;
         }
     }
-    let next_cursor = (position.step < steps.len()).then(|| encode(&position));
+    let next_cursor = if position.step < steps.len() {
+        Some(encode(state, &position)?)
+    } else {
+        None
+    };
     json(StatusCode::OK, &AuctionList { items, next_cursor })
 }
 

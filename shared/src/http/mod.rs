@@ -4,6 +4,7 @@
 mod problem;
 mod request;
 mod response;
+pub mod sealed;
 
 pub use problem::{ApiError, FieldError, Problem};
 pub use request::{nullable, page_parameters, parse_json_body, path_parameter};
