@@ -76,11 +76,14 @@ pub struct ItemChanges {
     pub buy_now_price: Option<Option<Money>>,
 }
 
-/// Edits and the audit entry that records which fields changed.
+/// A PATCH being worked out: the edits, the fields refused, the fields publishing froze, and
+/// the audit entry that records which fields changed.
 struct Edits {
     set: Vec<(&'static str, AttributeValue)>,
     remove: Vec<&'static str>,
     changed: Vec<&'static str>,
+    checks: Checks,
+    frozen: Vec<&'static str>,
 }
 
 impl Edits {
@@ -89,7 +92,39 @@ impl Edits {
             set: vec![("updatedAt", s(now.to_string()))],
             remove: Vec::new(),
             changed: Vec::new(),
+            checks: Checks::default(),
+            frozen: Vec::new(),
         }
+    }
+
+    /// A new name, if one was sent.
+    fn name(&mut self, change: Option<String>) {
+        if let Some(name) = change.and_then(|n| self.checks.field("name", draft::title(&n))) {
+            self.set("name", s(name));
+        }
+    }
+
+    /// Records a change of something frozen by publishing (a state conflict, answered 409).
+    fn freeze(&mut self, field: &'static str) {
+        self.frozen.push(field);
+    }
+
+    /// `409 AUCTION_PUBLISHED` naming the frozen fields that were to change, else `422` for
+    /// refused ones; `Ok` when the edits may be written.
+    fn settle(&mut self) -> Result<(), ApiError> {
+        if !self.frozen.is_empty() {
+            let mut extensions = serde_json::Map::new();
+            extensions.insert("fields".into(), serde_json::json!(self.frozen));
+            return Err(ApiError::Conflict {
+                code: "AUCTION_PUBLISHED",
+                detail: format!("Publishing froze {}.", self.frozen.join(", ")),
+                extensions,
+            });
+        }
+        if !self.checks.is_empty() {
+            return Err(ApiError::Validation(std::mem::take(&mut self.checks.0)));
+        }
+        Ok(())
     }
 
     fn set(&mut self, field: &'static str, value: AttributeValue) {
@@ -101,7 +136,6 @@ impl Edits {
     /// is checked by `rule` and set.
     fn optional_text(
         &mut self,
-        checks: &mut Checks,
         field: &'static str,
         change: Option<Option<String>>,
         rule: fn(&str) -> Result<String, String>,
@@ -110,7 +144,7 @@ impl Edits {
             None => {}
             Some(None) => self.text(field, None),
             Some(Some(text)) => {
-                if let Some(value) = checks.field(field, rule(&text)) {
+                if let Some(value) = self.checks.field(field, rule(&text)) {
                     self.text(field, Some(value));
                 }
             }
@@ -144,25 +178,6 @@ impl Edits {
     }
 }
 
-/// Records a change of something frozen by publishing (a state conflict, answered 409).
-fn frozen(frozen: &mut Vec<&'static str>, field: &'static str) {
-    frozen.push(field);
-}
-
-/// `409 AUCTION_PUBLISHED` naming the fields publishing froze, if any were to change.
-fn refuse_frozen(frozen: Vec<&'static str>) -> Result<(), ApiError> {
-    if frozen.is_empty() {
-        return Ok(());
-    }
-    let mut extensions = serde_json::Map::new();
-    extensions.insert("fields".into(), serde_json::json!(frozen));
-    Err(ApiError::Conflict {
-        code: "AUCTION_PUBLISHED",
-        detail: format!("Publishing froze {}.", frozen.join(", ")),
-        extensions,
-    })
-}
-
 /// Edits an auction (owner, managers, staff).
 #[utoipa::path(
     patch,
@@ -191,15 +206,8 @@ pub async fn patch_auctions_auction(
     let changes: AuctionChanges = parse_json_body(&request)?;
     let now = state.clock.now();
     let in_setup = auction.status == AuctionStatus::Setup;
-    let mut checks = Checks::default();
     let mut edits = Edits::new(now);
-    let mut locked = Vec::new();
-    if let Some(name) = changes
-        .name
-        .and_then(|n| checks.field("name", draft::title(&n)))
-    {
-        edits.set("name", s(name));
-    }
+    edits.name(changes.name);
     for (field, change, rule) in [
         (
             "description",
@@ -209,7 +217,7 @@ pub async fn patch_auctions_auction(
         ("thumbnail", changes.thumbnail, draft::https_url),
         ("paymentUrl", changes.payment_url, draft::https_url),
     ] {
-        edits.optional_text(&mut checks, field, change, rule);
+        edits.optional_text(field, change, rule);
     }
     if changes.starts_at.is_some() || changes.ends_at.is_some() {
         if in_setup {
@@ -217,25 +225,22 @@ pub async fn patch_auctions_auction(
                 changes.starts_at.unwrap_or(auction.starts_at),
                 changes.ends_at.unwrap_or(auction.ends_at),
             );
-            draft::schedule(starts_at, ends_at, now, &mut checks);
+            draft::schedule(starts_at, ends_at, now, &mut edits.checks);
             edits.set("startsAt", s(starts_at.to_string()));
             edits.set("endsAt", s(ends_at.to_string()));
         } else {
-            frozen(
-                &mut locked,
-                if changes.starts_at.is_some() {
-                    "startsAt"
-                } else {
-                    "endsAt"
-                },
-            );
+            edits.freeze(if changes.starts_at.is_some() {
+                "startsAt"
+            } else {
+                "endsAt"
+            });
         }
     }
     if let Some(zone) = changes.time_zone {
         match profile::time_zone(&zone) {
             Ok(zone) if in_setup => edits.set("timeZone", s(zone)),
-            Ok(_) => frozen(&mut locked, "timeZone"),
-            Err(message) => checks.fail("timeZone", message),
+            Ok(_) => edits.freeze("timeZone"),
+            Err(message) => edits.checks.fail("timeZone", message),
         }
     }
     if let Some(input) = changes.settings {
@@ -244,17 +249,14 @@ pub async fn patch_auctions_auction(
                 auction.settings.clone(),
                 input,
                 auction.currency,
-                &mut checks,
+                &mut edits.checks,
             );
             edits.set("settings", to_attribute(&settings)?);
         } else {
-            frozen(&mut locked, "settings");
+            edits.freeze("settings");
         }
     }
-    refuse_frozen(locked)?;
-    if !checks.is_empty() {
-        return Err(ApiError::Validation(checks.0));
-    }
+    edits.settle()?;
     let mut audits = Vec::new();
     if !edits.changed.is_empty() {
         audits.push(edits.audit(
@@ -387,15 +389,8 @@ pub async fn patch_items_item(
     let changes: ItemChanges = parse_json_body(&request)?;
     let now = state.clock.now();
     let in_setup = auction.status == AuctionStatus::Setup;
-    let mut checks = Checks::default();
     let mut edits = Edits::new(now);
-    let mut locked = Vec::new();
-    if let Some(name) = changes
-        .name
-        .and_then(|n| checks.field("name", draft::title(&n)))
-    {
-        edits.set("name", s(name));
-    }
+    edits.name(changes.name);
     for (field, change, rule) in [
         (
             "description",
@@ -404,11 +399,11 @@ pub async fn patch_items_item(
         ),
         ("primaryPhoto", changes.primary_photo, draft::https_url),
     ] {
-        edits.optional_text(&mut checks, field, change, rule);
+        edits.optional_text(field, change, rule);
     }
     if let Some(gallery) = changes
         .gallery
-        .and_then(|g| checks.field("gallery", draft::gallery(g)))
+        .and_then(|g| edits.checks.field("gallery", draft::gallery(g)))
     {
         edits.set("gallery", to_attribute(&gallery)?);
     }
@@ -416,17 +411,23 @@ pub async fn patch_items_item(
         || changes.reserve_price.is_some()
         || changes.buy_now_price.is_some();
     if changes.item_type.is_some() && !in_setup {
-        frozen(&mut locked, "type");
+        edits.freeze("type");
     } else if let Some(item_type) = changes.item_type {
         edits.set("type", to_attribute(&item_type)?);
     }
     if prices_change && !in_setup {
-        frozen(&mut locked, "startingPrice");
+        edits.freeze("startingPrice");
     } else if prices_change {
         let starting = changes.starting_price.unwrap_or(item.starting_price);
         let reserve = changes.reserve_price.unwrap_or(item.reserve_price);
         let buy_now = changes.buy_now_price.unwrap_or(item.buy_now_price);
-        draft::prices(starting, reserve, buy_now, auction.currency, &mut checks);
+        draft::prices(
+            starting,
+            reserve,
+            buy_now,
+            auction.currency,
+            &mut edits.checks,
+        );
         edits.set("startingPrice", amount(starting));
         for (field, price) in [("reservePrice", reserve), ("buyNowPrice", buy_now)] {
             match price {
@@ -438,10 +439,7 @@ pub async fn patch_items_item(
             }
         }
     }
-    refuse_frozen(locked)?;
-    if !checks.is_empty() {
-        return Err(ApiError::Validation(checks.0));
-    }
+    edits.settle()?;
     let audit = edits.audit(
         AuditAction::ItemUpdated,
         caller.id(),
