@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use anyhow::{Context, bail};
 use chrono::TimeDelta;
 use serde::Deserialize;
+use shared::bidding::{BidState, BiddingTerms};
 use shared::catalog::{
     AuctionCode, AuctionCodeRecord, AuctionRecord, AuctionSettings, AuctionStatus, EventType,
     ItemRecord, ItemStatus, ItemType, MembershipRecord, MembershipRole, MembershipStatus,
@@ -237,6 +238,7 @@ async fn create_user(
         locked_until: None,
         credentials_version: 0,
         notification_preferences: Default::default(),
+        bidder_numbers: Default::default(),
         created_at: now,
         updated_at: now,
         version: 1,
@@ -344,6 +346,11 @@ async fn load_auction(
             ends_at: ends_at.plus(TimeDelta::seconds(
                 i64::from(lot_number) * i64::from(settings.stagger_sec),
             )),
+            bidding: BidState::default(),
+            terms: auction
+                .status
+                .is_published()
+                .then(|| BiddingTerms::of(&auction, lot_number)),
             created_at: now,
             updated_at: now,
             version: 1,

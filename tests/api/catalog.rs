@@ -412,6 +412,7 @@ async fn fifty_concurrent_joins_get_fifty_distinct_bidder_numbers(
             locked_until: None,
             credentials_version: 0,
             notification_preferences: Default::default(),
+            bidder_numbers: Default::default(),
             created_at: now,
             updated_at: now,
             version: 1,

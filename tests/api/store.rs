@@ -5,6 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::app_trials;
 use integration_tests::harness::TestApp;
 use libtest_mimic::Trial;
+use shared::bidding::BidState;
 use shared::catalog::{
     AuctionRecord, AuctionSettings, AuctionStatus, EventType, ItemRecord, ItemStatus, ItemType,
 };
@@ -76,6 +77,8 @@ fn item(auction: &AuctionRecord, lot_number: u32, starting_price: &str) -> ItemR
         views: 0,
         status: ItemStatus::Upcoming,
         ends_at: auction.ends_at,
+        bidding: BidState::default(),
+        terms: None,
         created_at: auction.created_at,
         updated_at: auction.created_at,
         version: 1,

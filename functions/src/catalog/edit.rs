@@ -454,7 +454,13 @@ pub async fn patch_items_item(
         .ok_or(ApiError::NotFound)?;
     json(
         StatusCode::OK,
-        &ItemView::new(&updated, &auction, &access, true, state.clock.now())?,
+        &ItemView::new(
+            &updated,
+            &auction,
+            &access,
+            Some(caller.id()),
+            state.clock.now(),
+        )?,
     )
 }
 

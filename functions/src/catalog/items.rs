@@ -4,6 +4,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::audit::{AuditAction, AuditRecord};
+use shared::bidding::BidState;
 use shared::catalog::draft::{self, Checks, NewItem};
 use shared::catalog::{AuctionAccess, AuctionRecord, AuctionStatus, ItemRecord, ItemStatus};
 use shared::domain::ItemId;
@@ -108,6 +109,8 @@ pub async fn post_auctions_auction_items(
             views: 0,
             status: ItemStatus::Upcoming,
             ends_at: auction.ends_at,
+            bidding: BidState::default(),
+            terms: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -140,7 +143,13 @@ pub async fn post_auctions_auction_items(
             Ok(()) => {
                 return json(
                     StatusCode::CREATED,
-                    &ItemView::new(&item, &auction, &access, true, state.clock.now())?,
+                    &ItemView::new(
+                        &item,
+                        &auction,
+                        &access,
+                        Some(caller.id()),
+                        state.clock.now(),
+                    )?,
                 );
             }
             Err(StoreError::ConditionFailed(failed))
@@ -189,7 +198,15 @@ pub async fn get_auctions_auction_items(
     let items = page
         .items
         .iter()
-        .map(|item| ItemView::new(item, &auction, &access, caller.is_some(), state.clock.now()))
+        .map(|item| {
+            ItemView::new(
+                item,
+                &auction,
+                &access,
+                caller.as_ref().map(|c| c.id()),
+                state.clock.now(),
+            )
+        })
         .collect::<Result<_, _>>()?;
     json(
         StatusCode::OK,
@@ -231,7 +248,7 @@ pub async fn get_items_item(
             &item,
             &auction,
             &access,
-            caller.is_some(),
+            caller.as_ref().map(|c| c.id()),
             state.clock.now(),
         )?,
     )

@@ -6,6 +6,7 @@ use chrono::TimeDelta;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::audit::{AuditAction, AuditRecord};
+use shared::bidding::BiddingTerms;
 use shared::catalog::{
     AuctionCode, AuctionCodeRecord, AuctionRecord, AuctionStatus, EventType, ItemRecord,
 };
@@ -122,6 +123,7 @@ pub async fn post_auctions_auction_publish(
             let frozen = ItemRecord {
                 lot_number,
                 ends_at: auction.ends_at.plus(TimeDelta::seconds(stagger)),
+                terms: Some(BiddingTerms::of(&auction, lot_number)),
                 updated_at: now,
                 version: item.version + 1,
                 ..item.clone()

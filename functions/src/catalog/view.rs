@@ -2,9 +2,10 @@
 //! prices) only to those who run the auction.
 
 use serde::Serialize;
+use shared::bidding::minimum_next;
 use shared::catalog::{
     AuctionAccess, AuctionNotifications, AuctionRecord, AuctionSettings, AuctionStatus, EventType,
-    ItemRecord, ItemStatus, ItemType,
+    IncrementStep, ItemRecord, ItemStatus, ItemType,
 };
 use shared::domain::{AuctionId, Currency, CurrencyAmount, ItemId, Money, Timestamp, UserId};
 use shared::http::ApiError;
@@ -120,7 +121,7 @@ impl AuctionView {
     }
 }
 
-/// An item as the caller may see it. Bid fields are filled once bidding exists.
+/// An item as the caller may see it, with its bids' state (never the leader's maximum).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ItemView {
@@ -156,19 +157,40 @@ pub struct ItemView {
 }
 
 impl ItemView {
-    /// `item` of `auction` as the caller may see it at `now`.
+    /// `item` of `auction` as `viewer` (`None`: anonymous) may see it at `now`.
     pub fn new(
         item: &ItemRecord,
         auction: &AuctionRecord,
         access: &AuctionAccess,
-        signed_in: bool,
+        viewer: Option<UserId>,
         now: Timestamp,
     ) -> Result<Self, ApiError> {
-        let currency = auction.currency;
-        let reserve_price = match item.reserve_price.filter(|_| access.sees_private()) {
+        let increments = item
+            .terms
+            .as_ref()
+            .map_or(&auction.settings.increments, |terms| &terms.increments);
+        Self::shown(
+            item,
+            Shown {
+                currency: auction.currency,
+                increments,
+                status: item_status(item, auction, now),
+                sees_private: access.sees_private(),
+                viewer,
+            },
+        )
+    }
+
+    /// `item` as it is shown under `shown`.
+    pub fn shown(item: &ItemRecord, shown_as: Shown<'_>) -> Result<Self, ApiError> {
+        let currency = shown_as.currency;
+        let reserve_price = match item.reserve_price.filter(|_| shown_as.sees_private) {
             Some(reserve) => Some(shown(reserve, currency)?),
             None => None,
         };
+        let bidding = &item.bidding;
+        let leader = bidding.leader.as_ref();
+        let next_minimum = minimum_next(shown_as.increments, item.starting_price, bidding.price);
         Ok(Self {
             id: item.id,
             auction_id: item.auction_id,
@@ -182,14 +204,16 @@ impl ItemView {
             primary_photo: item.primary_photo.clone(),
             gallery: item.gallery.clone(),
             views: item.views,
-            status: item_status(item, auction.effective_status(now), now),
+            status: shown_as.status,
             ends_at: item.ends_at,
-            current_bid: None,
-            bid_count: 0,
-            next_minimum_bid: shown(item.starting_price, currency)?,
-            reserve_met: item.reserve_price.map(|_| false),
-            leader_bidder_number: None,
-            you_are_leading: signed_in.then_some(false),
+            current_bid: bidding.price.map(|p| shown(p, currency)).transpose()?,
+            bid_count: bidding.bid_count,
+            next_minimum_bid: shown(next_minimum, currency)?,
+            reserve_met: item.reserve_met(),
+            leader_bidder_number: leader.map(|l| l.bidder_number),
+            you_are_leading: shown_as
+                .viewer
+                .map(|viewer| leader.is_some_and(|l| l.bidder == viewer)),
             created_at: item.created_at,
             updated_at: item.updated_at,
             reserve_price,
@@ -197,16 +221,31 @@ impl ItemView {
     }
 }
 
-/// An item's status at `now`: a lot still `upcoming` in store is open while its auction is
-/// open and its close has not passed, and closed after it (until closing records the outcome).
-fn item_status(item: &ItemRecord, auction: AuctionStatus, now: Timestamp) -> ItemStatus {
-    match (item.status, auction) {
-        (ItemStatus::Upcoming, AuctionStatus::Open) if now < item.ends_at => ItemStatus::Open,
-        (ItemStatus::Upcoming | ItemStatus::Open, AuctionStatus::Open | AuctionStatus::Pending)
-            if now >= item.ends_at =>
-        {
-            ItemStatus::Closed
-        }
-        (status, _) => status,
+/// How an item is shown: in which currency and ladder, in which state, to whom.
+#[derive(Clone, Copy, Debug)]
+pub struct Shown<'a> {
+    pub currency: Currency,
+    pub increments: &'a [IncrementStep],
+    pub status: ItemStatus,
+    /// Sees the reserve price (owner, managers, staff).
+    pub sees_private: bool,
+    /// The signed-in caller, told whether they lead.
+    pub viewer: Option<UserId>,
+}
+
+/// An item's status at `now`: a lot still `upcoming` in store is open while its auction takes
+/// bids and its own close (soft-close extensions included) has not passed, and closed after it
+/// (until closing records the outcome).
+pub fn item_status(item: &ItemRecord, auction: &AuctionRecord, now: Timestamp) -> ItemStatus {
+    if !matches!(item.status, ItemStatus::Upcoming | ItemStatus::Open) {
+        return item.status;
     }
+    let phase = auction.effective_status(now);
+    if now >= item.ends_at && matches!(phase, AuctionStatus::Open | AuctionStatus::Pending) {
+        return ItemStatus::Closed;
+    }
+    if now < item.ends_at && auction.takes_bids(now) {
+        return ItemStatus::Open;
+    }
+    item.status
 }

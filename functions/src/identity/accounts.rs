@@ -74,6 +74,7 @@ impl NewAccount {
             locked_until: None,
             credentials_version: 0,
             notification_preferences: Default::default(),
+            bidder_numbers: Default::default(),
             created_at: now,
             updated_at: now,
             version: 1,

@@ -2,11 +2,13 @@
 //! a bidder B with maximum M_B against the leader L with maximum M_L at price P.
 
 use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ladder::{increment_at, minimum_next};
 use crate::catalog::IncrementStep;
 use crate::domain::{BidId, Money, Timestamp, UserId};
+use crate::store::number::money;
 
 /// What an item's bidding follows.
 #[derive(Clone, Copy, Debug)]
@@ -16,13 +18,17 @@ pub struct ItemRules<'a> {
     pub increments: &'a [IncrementStep],
     pub soft_close_window_sec: u32,
     pub soft_close_extension_sec: u32,
+    /// Buying at this price closes the item at once, while no bid has reached it.
+    pub buy_now: Option<Money>,
 }
 
 /// The current leader. Their maximum is private to them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Leader {
     pub bidder: UserId,
     pub bidder_number: u32,
+    #[serde(with = "money")]
     pub maximum: Money,
     /// When this maximum was placed: on equal maxima the earlier one wins.
     pub placed_at: Timestamp,
@@ -42,6 +48,8 @@ pub struct BidSummary {
     /// Requests accepted so far: each accepted bid carries its number, the order replay
     /// follows (two bids may arrive in the same millisecond, and retries reorder arrivals).
     pub accepted: u64,
+    /// Closed by a buy-now: no bid is taken after it.
+    pub bought: bool,
 }
 
 impl BidSummary {
@@ -53,6 +61,7 @@ impl BidSummary {
             bid_count: 0,
             ends_at,
             accepted: 0,
+            bought: false,
         }
     }
 }
@@ -67,6 +76,8 @@ pub struct BidRequest {
     pub maximum: Money,
     /// The server's clock when the bid arrived.
     pub placed_at: Timestamp,
+    /// A buy-now rather than a bid.
+    pub buy_now: bool,
 }
 
 /// One entry the decision adds to the item's bids.
@@ -105,6 +116,8 @@ pub enum Rejection {
     MaximumBelowAmount,
     /// The leader sent a maximum that does not raise the one they have.
     MaximumNotRaised,
+    /// The item has no buy-now price, or a bid has reached it.
+    BuyNowUnavailable,
 }
 
 /// Decides `request` against `summary` under `rules`.
@@ -113,8 +126,11 @@ pub fn decide(
     summary: &BidSummary,
     request: &BidRequest,
 ) -> Result<Decision, Rejection> {
-    if request.placed_at >= summary.ends_at {
+    if summary.bought || request.placed_at >= summary.ends_at {
         return Err(Rejection::Closed);
+    }
+    if request.buy_now {
+        return buy_now(rules, summary, request);
     }
     if request.maximum < request.amount {
         return Err(Rejection::MaximumBelowAmount);
@@ -216,9 +232,54 @@ pub fn decide(
             bid_count: summary.bid_count + shown,
             ends_at,
             accepted: sequence,
+            bought: false,
         },
         sequence,
         entries,
+        outbid,
+    })
+}
+
+/// Buying now: the buyer leads at the buy-now price and the item closes at once.
+fn buy_now(
+    rules: &ItemRules<'_>,
+    summary: &BidSummary,
+    request: &BidRequest,
+) -> Result<Decision, Rejection> {
+    let price = match rules.buy_now {
+        Some(price) if summary.price.is_none_or(|current| current < price) => price,
+        _ => return Err(Rejection::BuyNowUnavailable),
+    };
+    let sequence = summary.accepted + 1;
+    let buyer = Leader {
+        bidder: request.bidder,
+        bidder_number: request.bidder_number,
+        maximum: price,
+        placed_at: request.placed_at,
+        bid: request.id,
+    };
+    let outbid = summary
+        .leader
+        .clone()
+        .filter(|leader| leader.bidder != request.bidder);
+    Ok(Decision {
+        summary: BidSummary {
+            price: Some(price),
+            leader: Some(buyer),
+            bid_count: summary.bid_count + 1,
+            ends_at: summary.ends_at.min(request.placed_at),
+            accepted: sequence,
+            bought: true,
+        },
+        sequence,
+        entries: vec![BidEntry {
+            id: request.id,
+            bidder: request.bidder,
+            bidder_number: request.bidder_number,
+            amount: price,
+            automatic: false,
+            visible: true,
+        }],
         outbid,
     })
 }
@@ -230,11 +291,26 @@ pub fn replay(
     opening_ends_at: Timestamp,
     requests: &[BidRequest],
 ) -> BidSummary {
-    requests
-        .iter()
-        .fold(BidSummary::opening(opening_ends_at), |summary, request| {
-            decide(rules, &summary, request).map_or(summary, |decision| decision.summary)
-        })
+    replay_each(rules, opening_ends_at, requests).0
+}
+
+/// [`replay`], with each request's outcome in turn (a request that no longer passes, once an
+/// earlier bid is removed, is refused and changes nothing).
+pub fn replay_each(
+    rules: &ItemRules<'_>,
+    opening_ends_at: Timestamp,
+    requests: &[BidRequest],
+) -> (BidSummary, Vec<Result<Decision, Rejection>>) {
+    let mut summary = BidSummary::opening(opening_ends_at);
+    let mut outcomes = Vec::with_capacity(requests.len());
+    for request in requests {
+        let outcome = decide(rules, &summary, request);
+        if let Ok(decision) = &outcome {
+            summary = decision.summary.clone();
+        }
+        outcomes.push(outcome);
+    }
+    (summary, outcomes)
 }
 
 #[cfg(test)]
@@ -268,6 +344,7 @@ mod tests {
                 amount: money(amount),
                 maximum: money(maximum),
                 placed_at: at(second),
+                buy_now: false,
             }
         }
     }
@@ -279,6 +356,7 @@ mod tests {
             increments: ladder,
             soft_close_window_sec: 120,
             soft_close_extension_sec: 120,
+            buy_now: Some(money("700")),
         }
     }
 
@@ -399,6 +477,33 @@ mod tests {
             Err(Rejection::Closed)
         );
         assert!(decide(&rules, &closing(), &bidders.bid(0, "50", "50", 3_590)).is_err());
+    }
+
+    #[test]
+    fn buy_now_closes_the_item_until_a_bid_reaches_its_price() {
+        let ladder = default_increments();
+        let rules = rules(&ladder, None);
+        let bidders = Bidders::new();
+        let first = decide(&rules, &closing(), &bidders.bid(0, "100", "900", 0)).unwrap();
+        let buy = BidRequest {
+            buy_now: true,
+            ..bidders.bid(1, "0", "0", 5)
+        };
+        let bought = decide(&rules, &first.summary, &buy).unwrap();
+        assert_eq!(bought.summary.price, Some(money("700")));
+        assert!(bought.summary.bought);
+        assert_eq!(bought.summary.ends_at, at(5));
+        assert_eq!(bought.outbid.map(|l| l.bidder), Some(bidders.0[0]));
+        assert_eq!(
+            decide(&rules, &bought.summary, &bidders.bid(2, "800", "800", 6)),
+            Err(Rejection::Closed)
+        );
+
+        let reached = decide(&rules, &first.summary, &bidders.bid(2, "700", "700", 6)).unwrap();
+        assert_eq!(
+            decide(&rules, &reached.summary, &buy),
+            Err(Rejection::BuyNowUnavailable)
+        );
     }
 
     proptest! {

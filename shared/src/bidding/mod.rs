@@ -4,8 +4,11 @@
 
 mod decision;
 mod ladder;
+mod records;
 
 pub use decision::{
     BidEntry, BidRequest, BidSummary, Decision, ItemRules, Leader, Rejection, decide, replay,
+    replay_each,
 };
 pub use ladder::{increment_at, minimum_next};
+pub use records::{BidRecord, BidState, BidStatus, BiddingTerms, IdempotencyRecord, TotalsRecord};

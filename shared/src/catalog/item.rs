@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bidding::{BidState, BiddingTerms};
 use crate::domain::{AuctionId, ItemId, Money, Timestamp, UserId};
 use crate::store::number::{money, money_option};
 
@@ -49,6 +50,12 @@ pub struct ItemRecord {
     pub status: ItemStatus,
     /// Effective close: the auction's end plus the stagger, moved by soft-close extensions.
     pub ends_at: Timestamp,
+    /// The price, leader and counts that accepted bids leave.
+    #[serde(default)]
+    pub bidding: BidState,
+    /// The auction's bidding rules, set when it is published.
+    #[serde(default)]
+    pub terms: Option<BiddingTerms>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,

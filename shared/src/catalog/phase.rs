@@ -55,6 +55,15 @@ impl AuctionRecord {
         }
     }
 
+    /// Whether bids are taken now (each lot until its own close): explicitly opened, or
+    /// published and past `startsAt` when no one set the phase. Bid writes check the same.
+    pub fn takes_bids(&self, now: Timestamp) -> bool {
+        if self.manual_phase {
+            return self.status == AuctionStatus::Open;
+        }
+        matches!(self.status, AuctionStatus::Ready | AuctionStatus::Open) && now >= self.starts_at
+    }
+
     /// When the last lot closes, before any soft-close extension.
     pub fn last_lot_closes_at(&self) -> Timestamp {
         let lots = i64::from(self.item_count.saturating_sub(1));

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::password::PasswordHash;
-use crate::domain::{Timestamp, UserId};
+use std::collections::BTreeSet;
+
+use crate::domain::{AuctionId, Timestamp, UserId};
 
 /// The global roles; their names are fixed by the product owner.
 #[derive(
@@ -132,6 +134,14 @@ pub struct UserRecord {
     pub credentials_version: u64,
     #[serde(default)]
     pub notification_preferences: NotificationPreferences,
+    /// The user's bidder numbers, as `auctionId:number` (a string set): the guard reads this
+    /// record anyway, so a bid needs no read of the membership to know its number.
+    #[serde(
+        with = "serde_dynamo::string_set",
+        default,
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
+    pub bidder_numbers: BTreeSet<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,
@@ -139,6 +149,19 @@ pub struct UserRecord {
 
 impl UserRecord {
     pub const ENTITY: &'static str = "user";
+
+    /// The entry of [`Self::bidder_numbers`] for `number` in `auction`.
+    pub fn bidder_number_entry(auction: AuctionId, number: u32) -> String {
+        format!("{auction}:{number}")
+    }
+
+    /// The user's bidder number in `auction`, if they hold one.
+    pub fn bidder_number(&self, auction: AuctionId) -> Option<u32> {
+        let prefix = format!("{auction}:");
+        self.bidder_numbers
+            .iter()
+            .find_map(|entry| entry.strip_prefix(&prefix)?.parse().ok())
+    }
 }
 
 crate::record!(UserRecord, Users, id, versioned);
