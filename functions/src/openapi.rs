@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{catalog, identity, platform};
+use crate::{bidding, catalog, identity, platform};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,6 +55,15 @@ use crate::{catalog, identity, platform};
         catalog::phase::post_auctions_auction_code,
         catalog::members::get_auctions_auction_members,
         catalog::members::patch_auctions_auction_members_user,
+        bidding::bids::post_items_item_bids,
+        bidding::buy_now::post_items_item_buy_now,
+        bidding::bids::get_items_item_bids,
+        bidding::removal::delete_bids_bid,
+        bidding::removal::post_bids_bid_restore,
+        bidding::mine::get_me_bids,
+        bidding::mine::get_me_totals,
+        bidding::totals::get_auctions_auction_totals,
+        bidding::reconcile::get_auctions_auction_reconcile,
     ),
     components(schemas(shared::http::Problem, shared::http::FieldError)),
     modifiers(&BearerAuth),
@@ -63,6 +72,7 @@ use crate::{catalog, identity, platform};
         (name = "identity", description = "Accounts, logins and sessions."),
         (name = "administration", description = "Accounts, roles and groups, for administrators."),
         (name = "catalog", description = "Auctions, items and memberships."),
+        (name = "bidding", description = "Bids, buy-now, histories, totals and reconciliation."),
     ),
 )]
 pub struct ApiDoc;

@@ -10,7 +10,8 @@ use shared::catalog::{
 };
 use shared::domain::{AuctionId, Timestamp, UserId};
 use shared::http::{ApiError, json, parse_json_body};
-use shared::store::{Read, Store, StoreError, Update, n};
+use shared::identity::UserRecord;
+use shared::store::{AttributeValue, Collection, Read, Store, StoreError, Update, n};
 
 use crate::AppState;
 
@@ -117,15 +118,37 @@ pub async fn join(
         updated_at: now,
         version: 1,
     };
-    match store.create(&membership).await {
+    // The number rides on the user record too (which the guard reads on every request), so a
+    // bid needs no read of the membership.
+    let joined = store.transaction().create(&membership)?.update(
+        Collection::Users,
+        &user.to_string(),
+        cache_bidder_number(auction, counter.last),
+    )?;
+    match store.transact(joined).await {
         Ok(()) => Ok(membership),
-        Err(StoreError::ConditionFailed(failed)) => settled(
-            failed
-                .current::<MembershipRecord>()?
-                .ok_or(ApiError::NotFound)?,
-        ),
+        Err(StoreError::ConditionFailed(failed))
+            if failed.collection == Collection::AuctionMemberships =>
+        {
+            settled(
+                failed
+                    .current::<MembershipRecord>()?
+                    .ok_or(ApiError::NotFound)?,
+            )
+        }
+        Err(StoreError::ConditionFailed(_)) => Err(ApiError::Unauthenticated),
         Err(other) => Err(other.into()),
     }
+}
+
+/// Adds `number` in `auction` to the user's cached bidder numbers.
+pub fn cache_bidder_number(auction: AuctionId, number: u32) -> Update {
+    Update::new("ADD #numbers :entry")
+        .name("#numbers", "bidderNumbers")
+        .value(
+            ":entry",
+            AttributeValue::Ss(vec![UserRecord::bidder_number_entry(auction, number)]),
+        )
 }
 
 fn settled(membership: MembershipRecord) -> Result<MembershipRecord, ApiError> {

@@ -9,6 +9,6 @@ pub mod listing;
 pub mod members;
 pub mod phase;
 pub mod publish;
-mod view;
+pub mod view;
 
 pub use view::{AuctionView, ItemView};

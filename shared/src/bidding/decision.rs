@@ -285,25 +285,28 @@ fn buy_now(
 }
 
 /// The summary an item's accepted bids produce from scratch, given in the order they were
-/// accepted (their sequence), each decided against the state before it.
+/// accepted, each decided against the state before it.
 pub fn replay(
     rules: &ItemRules<'_>,
     opening_ends_at: Timestamp,
     requests: &[BidRequest],
 ) -> BidSummary {
-    replay_each(rules, opening_ends_at, requests).0
+    let numbered: Vec<(u64, BidRequest)> = (1..).zip(requests.iter().cloned()).collect();
+    replay_each(rules, opening_ends_at, &numbered).0
 }
 
-/// [`replay`], with each request's outcome in turn (a request that no longer passes, once an
-/// earlier bid is removed, is refused and changes nothing).
+/// [`replay`] of requests with their sequence numbers (which they keep, so a removed bid leaves
+/// a gap), with each request's outcome in turn: a request that no longer passes once an
+/// earlier bid is removed is refused and changes nothing.
 pub fn replay_each(
     rules: &ItemRules<'_>,
     opening_ends_at: Timestamp,
-    requests: &[BidRequest],
+    requests: &[(u64, BidRequest)],
 ) -> (BidSummary, Vec<Result<Decision, Rejection>>) {
     let mut summary = BidSummary::opening(opening_ends_at);
     let mut outcomes = Vec::with_capacity(requests.len());
-    for request in requests {
+    for (sequence, request) in requests {
+        summary.accepted = sequence.saturating_sub(1);
         let outcome = decide(rules, &summary, request);
         if let Ok(decision) = &outcome {
             summary = decision.summary.clone();

@@ -5,6 +5,7 @@
 mod decision;
 mod ladder;
 mod records;
+mod totals;
 
 pub use decision::{
     BidEntry, BidRequest, BidSummary, Decision, ItemRules, Leader, Rejection, decide, replay,
@@ -12,3 +13,4 @@ pub use decision::{
 };
 pub use ladder::{increment_at, minimum_next};
 pub use records::{BidRecord, BidState, BidStatus, BiddingTerms, IdempotencyRecord, TotalsRecord};
+pub use totals::{Holding, TotalsChange, totals_changes};

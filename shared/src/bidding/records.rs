@@ -7,7 +7,7 @@ use chrono::TimeDelta;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::decision::{BidRequest, BidSummary, ItemRules, Leader};
+use super::decision::{BidRequest, BidSummary, Decision, ItemRules, Leader};
 use crate::catalog::{AuctionRecord, EventType, IncrementStep, ItemRecord};
 use crate::domain::{AuctionId, BidId, Currency, ItemId, Money, Timestamp, UserId};
 use crate::store::number::{money, money_option};
@@ -152,6 +152,9 @@ pub struct BidRecord {
 
 crate::record!(BidRecord, Bids, id);
 
+/// Room in [`BidRecord::position`] for the entries of one accepted bid.
+const ENTRIES_PER_BID: u64 = 4;
+
 impl BidRecord {
     /// The request this own bid was, for a replay; `None` for an automatic entry.
     pub fn request(&self) -> Option<BidRequest> {
@@ -168,6 +171,42 @@ impl BidRecord {
             placed_at: self.placed_at,
             buy_now: self.buy_now,
         })
+    }
+
+    /// The entries `decision` (of `request` on `item`) adds to the item's bids.
+    pub fn from_decision(
+        item: &ItemRecord,
+        request: &BidRequest,
+        decision: &Decision,
+        now: Timestamp,
+    ) -> Vec<BidRecord> {
+        decision
+            .entries
+            .iter()
+            .zip(0u64..)
+            .map(|(entry, index)| {
+                let own = !entry.automatic;
+                BidRecord {
+                    id: entry.id,
+                    item_id: item.id,
+                    auction_id: item.auction_id,
+                    bidder_id: entry.bidder,
+                    bidder_number: entry.bidder_number,
+                    amount: entry.amount,
+                    requested: own.then_some(request.amount),
+                    maximum: own.then_some(request.maximum),
+                    placed_at: request.placed_at,
+                    sequence: decision.sequence,
+                    position: decision.sequence * ENTRIES_PER_BID + index,
+                    automatic: entry.automatic,
+                    visible: entry.visible,
+                    buy_now: own && request.buy_now,
+                    status: BidStatus::Active,
+                    removal_reason: None,
+                    updated_at: now,
+                }
+            })
+            .collect()
     }
 
     /// Shown in the history now.

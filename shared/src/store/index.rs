@@ -57,7 +57,7 @@ impl Index {
     );
     pub const ITEMS_BY_AUCTION: Index = index(C::Items, "byAuction", "auctionId", ("lotNumber", N));
     pub const IMAGES_BY_ITEM: Index = index(C::Images, "byItem", "itemId", ("position", N));
-    pub const BIDS_BY_ITEM: Index = index(C::Bids, "byItem", "itemId", ("placedAt", S));
+    pub const BIDS_BY_ITEM: Index = index(C::Bids, "byItem", "itemId", ("position", N));
     pub const BIDS_BY_BIDDER: Index = index(C::Bids, "byBidder", "bidderId", ("placedAt", S));
     pub const AUDIT_BY_AUCTION: Index = index(C::AuditLogs, "byAuction", "auctionId", ("at", S));
     pub const TOTALS_BY_AUCTION: Index =

@@ -69,7 +69,33 @@ pub mod money_option {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Money>, D::Error> {
-        deserializer.deserialize_any(NumberVisitor).map(Some)
+        deserializer.deserialize_option(OptionalNumber)
+    }
+
+    /// Inside a nested map a `None` is stored as NULL rather than left out.
+    struct OptionalNumber;
+
+    impl<'de> serde::de::Visitor<'de> for OptionalNumber {
+        type Value = Option<Money>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a DynamoDB Number holding an amount of money, or NULL")
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_any(NumberVisitor).map(Some)
+        }
     }
 }
 
@@ -108,6 +134,11 @@ mod tests {
                 serde_dynamo::to_item(&priced).unwrap();
             let back: Priced = serde_dynamo::from_item(item).unwrap();
             prop_assert_eq!(back, priced);
+            // Nested in a map, `None` is NULL and reads back as `None`.
+            let nested = Priced { price: amount, reserve: None };
+            let value: AttributeValue = serde_dynamo::to_attribute_value(&nested).unwrap();
+            let back: Priced = serde_dynamo::from_attribute_value(value).unwrap();
+            prop_assert_eq!(back, nested);
         }
     }
 }

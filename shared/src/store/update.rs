@@ -86,6 +86,13 @@ impl Condition {
         self
     }
 
+    /// Either condition.
+    pub fn or(mut self, other: Condition) -> Self {
+        self.expression = format!("({}) OR ({})", self.expression, other.expression);
+        self.absorb_placeholders(other);
+        self
+    }
+
     /// Takes over `other`'s placeholders (and clashes), leaving its expression behind.
     pub(crate) fn absorb_placeholders(&mut self, other: Condition) {
         self.clashes.extend(other.clashes);

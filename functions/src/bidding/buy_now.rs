@@ -1,0 +1,36 @@
+//! `POST /items/{itemId}/buy-now`: buying an item at its buy-now price closes it at once with
+//! the buyer as winner (while no bid has reached that price).
+
+use lambda_http::{Body, Request, Response};
+use shared::http::ApiError;
+
+use super::place::{Ask, PlacedBid, place};
+use crate::AppState;
+
+/// Buys the item now, at its buy-now price.
+#[utoipa::path(
+    post,
+    path = "/items/{itemId}/buy-now",
+    tag = "bidding",
+    operation_id = "buyNow",
+    security(("bearer" = [])),
+    params(
+        ("itemId" = String, Path, description = "The item's id."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key within 24 hours get the first response back."),
+    ),
+    responses(
+        (status = 201, description = "Bought: the item is sold to the caller.", body = PlacedBid),
+        (status = 401, description = "Not signed in.", body = shared::http::Problem),
+        (status = 403, description = "`NOT_ALLOWED_TO_BID`.", body = shared::http::Problem),
+        (status = 404, description = "No such item the caller may see.", body = shared::http::Problem),
+        (status = 409, description = "`BUY_NOW_UNAVAILABLE`, `AUCTION_NOT_OPEN`, `ITEM_CLOSED`, `IDEMPOTENCY_KEY_REUSED`.", body = shared::http::Problem),
+        (status = 503, description = "Too many bids at once on this item; retry after `Retry-After`.", body = shared::http::Problem),
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn post_items_item_buy_now(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    place(state, &request, Ask::BuyNow).await
+}
