@@ -8,9 +8,8 @@ use integration_tests::harness::{TestApp, api_request, body_json, text, token_of
 use integration_tests::{app_trials, call};
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
-use shared::domain::{Clock, SessionId, UserId};
+use shared::domain::Clock;
 use shared::http::ApiError;
-use shared::identity::{GlobalRole, PasswordHash, UserRecord, UserStatus};
 
 pub fn trials() -> Vec<Trial> {
     app_trials![
@@ -387,51 +386,9 @@ async fn fifty_concurrent_joins_get_fifty_distinct_bidder_numbers(
     seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
     let private = auction_of(&app, "cinos", "private", false).await?;
     let code = json!({"auctionCode": text(&private, "auctionCode")});
-    // Fifty bidders, written straight to the store (hashing fifty passwords proves nothing here).
-    let hash = PasswordHash::create("unused password")?;
-    let now = app.clock.now();
     let mut tokens = Vec::new();
     for n in 0..50 {
-        let user = UserRecord {
-            id: UserId::new(),
-            entity: UserRecord::ENTITY.into(),
-            email: format!("bidder{n}@example.com"),
-            username: format!("bidder{n}"),
-            display_name: format!("Bidder {n}"),
-            given_name: None,
-            family_name: None,
-            nick_name: None,
-            picture: None,
-            phone: None,
-            time_zone: None,
-            user_role: GlobalRole::User,
-            groups: vec!["auction_user".into()],
-            status: UserStatus::Active,
-            password_hash: hash.clone(),
-            failed_logins: 0,
-            locked_until: None,
-            credentials_version: 0,
-            notification_preferences: Default::default(),
-            bidder_numbers: Default::default(),
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
-        app.store.create(&user).await?;
-        let session = shared::identity::SessionRecord {
-            id: SessionId::new(),
-            user_id: user.id,
-            token_hash: String::new(),
-            user_agent: None,
-            source_ip: None,
-            created_at: now,
-            last_used_at: now,
-            expires_at: now.plus(TimeDelta::days(1)).epoch_seconds(),
-            revoked_at: None,
-            credentials_version: 0,
-        };
-        app.store.create(&session).await?;
-        tokens.push(app.state.tokens.issue(user.id, session.id, now)?.0);
+        tokens.push(app.direct_user(&format!("bidder{n}")).await?.1);
     }
     let mut joins = tokio::task::JoinSet::new();
     for token in tokens {

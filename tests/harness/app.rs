@@ -7,10 +7,13 @@ use anyhow::Context;
 use std::sync::OnceLock;
 
 use shared::config::{AuthConfig, Config, CursorKey, StoreConfig};
-use shared::domain::{ManualClock, Timestamp};
+use chrono::TimeDelta;
+use shared::domain::{Clock, ManualClock, SessionId, Timestamp, UserId};
+use shared::identity::{GlobalRole, PasswordHash, SessionRecord, UserRecord, UserStatus};
 use shared::store::Store;
 
 use super::local_dynamo::{endpoint, repo_root};
+use super::round_trips::{RoundTrips, counted_store};
 
 /// Isolated tables and a function's state for one test. Tests get it from `app_trials!`,
 /// which drops the tables when the test ends, whether it passed or not.
@@ -19,6 +22,8 @@ pub struct TestApp {
     pub state: functions::AppState,
     pub store: Store,
     pub clock: Arc<ManualClock>,
+    /// Every request this test's store (and so its handlers) sent to DynamoDB.
+    pub round_trips: RoundTrips,
     definitions: Vec<infra::tables::TableDefinition>,
 }
 
@@ -27,7 +32,8 @@ impl TestApp {
     pub async fn spawn() -> anyhow::Result<Self> {
         let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let config = test_config(&prefix, endpoint());
-        let store = Store::connect(&config.store).await;
+        let round_trips = RoundTrips::default();
+        let store = counted_store(&config.store, &round_trips).await;
         let template = std::fs::read_to_string(repo_root().join("template.yaml"))
             .context("reading template.yaml")?;
         let definitions = infra::tables::table_definitions(&template)?;
@@ -40,6 +46,7 @@ impl TestApp {
             state,
             store,
             clock,
+            round_trips,
             definitions,
         })
     }
@@ -71,6 +78,59 @@ impl TestApp {
         Ok(entries)
     }
 
+    /// A bidder written straight to the store (hashing passwords proves nothing where this is
+    /// used) with a live session: their id and an access token valid for 15 minutes from now.
+    pub async fn direct_user(&self, username: &str) -> anyhow::Result<(UserId, String)> {
+        let now = self.clock.now();
+        let user = UserRecord {
+            id: UserId::new(),
+            entity: UserRecord::ENTITY.into(),
+            email: format!("{username}@example.com"),
+            username: username.to_string(),
+            display_name: username.to_string(),
+            given_name: None,
+            family_name: None,
+            nick_name: None,
+            picture: None,
+            phone: None,
+            time_zone: None,
+            user_role: GlobalRole::User,
+            groups: vec!["auction_user".into()],
+            status: UserStatus::Active,
+            password_hash: unusable_hash()?,
+            failed_logins: 0,
+            locked_until: None,
+            credentials_version: 0,
+            notification_preferences: Default::default(),
+            bidder_numbers: Default::default(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        self.store.create(&user).await?;
+        let token = self.session_token(user.id).await?;
+        Ok((user.id, token))
+    }
+
+    /// A fresh access token of `user` (a new session), valid for 15 minutes from now.
+    pub async fn session_token(&self, user: UserId) -> anyhow::Result<String> {
+        let now = self.clock.now();
+        let session = SessionRecord {
+            id: SessionId::new(),
+            user_id: user,
+            token_hash: String::new(),
+            user_agent: None,
+            source_ip: None,
+            created_at: now,
+            last_used_at: now,
+            expires_at: now.plus(TimeDelta::days(1)).epoch_seconds(),
+            revoked_at: None,
+            credentials_version: 0,
+        };
+        self.store.create(&session).await?;
+        Ok(self.state.tokens.issue(user, session.id, now)?.0)
+    }
+
     /// Drops this test's tables.
     pub async fn teardown(&self) -> anyhow::Result<()> {
         infra::tables::delete_tables(self.store.client(), self.store.tables(), &self.definitions)
@@ -99,4 +159,12 @@ pub fn test_config(prefix: &str, endpoint: &str) -> Config {
         },
         cursor_key: Some(CursorKey([42; 32])),
     }
+}
+
+/// One password hash for every direct user (made once: Argon2 is slow on purpose).
+fn unusable_hash() -> anyhow::Result<PasswordHash> {
+    static HASH: OnceLock<Option<PasswordHash>> = OnceLock::new();
+    HASH.get_or_init(|| PasswordHash::create("a password nobody uses").ok())
+        .clone()
+        .context("hashing a password")
 }
