@@ -53,7 +53,8 @@ wait_for() { # url, seconds, what, pid of the process that should answer
 
 if [[ -z "${DYNAMODB_ENDPOINT:-}" ]]; then
   port_free "$dynamo_port" || { echo "error: port $dynamo_port is busy (set DYNAMO_PORT, or DYNAMODB_ENDPOINT to use that server)" >&2; exit 1; }
-  setsid moto_server -H 127.0.0.1 -p "$dynamo_port" >"$logs/dynamodb.log" 2>&1 &
+  # moto, serving one request at a time so transactions are isolated (see the script).
+  setsid python infra/local_dynamodb.py -H 127.0.0.1 -p "$dynamo_port" >"$logs/dynamodb.log" 2>&1 &
   started+=($!)
   export DYNAMODB_ENDPOINT="http://127.0.0.1:$dynamo_port"
   # moto answers any path; a 404 or 200 both mean it is up.

@@ -3,6 +3,7 @@
 //! tables of its own, and stops the server by its PID.
 
 mod administration;
+mod bidding;
 mod catalog;
 mod identity;
 mod platform;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         identity::trials(),
         administration::trials(),
         catalog::trials(),
+        bidding::trials(),
     ]
     .into_iter()
     .flatten()

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use std::sync::OnceLock;
 
-use shared::config::{AuthConfig, Config, CursorKey, StoreConfig};
 use chrono::TimeDelta;
+use shared::config::{AuthConfig, Config, CursorKey, StoreConfig};
 use shared::domain::{Clock, ManualClock, SessionId, Timestamp, UserId};
 use shared::identity::{GlobalRole, PasswordHash, SessionRecord, UserRecord, UserStatus};
 use shared::store::Store;

@@ -42,9 +42,9 @@ impl LocalDynamo {
             ENDPOINT.get_or_init(|| given);
             return Ok(Self { child: None });
         }
-        let server = std::env::var("MOTO_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| repo_root().join(".venv/bin/moto_server"));
+        // moto, serving one request at a time so transactions are isolated as in DynamoDB
+        // (`infra/local_dynamodb.py` says why).
+        let server = repo_root().join(".venv/bin/python");
         if !server.exists() {
             bail!(
                 "{} not found: run `make venv` (or set DYNAMODB_ENDPOINT)",
@@ -56,6 +56,7 @@ impl LocalDynamo {
         std::fs::create_dir_all(repo_root().join(".local/logs"))?;
         let log = std::fs::File::create(&log_path)?;
         let child = Command::new(&server)
+            .arg(repo_root().join("infra/local_dynamodb.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(log)

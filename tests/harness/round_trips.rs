@@ -41,7 +41,8 @@ pub async fn counted_store(config: &StoreConfig, round_trips: &RoundTrips) -> St
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
         .await;
-    let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(round_trips.clone());
+    let mut builder =
+        aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(round_trips.clone());
     if let Some(endpoint) = &config.dynamodb_endpoint {
         builder = builder.endpoint_url(endpoint);
     }

@@ -51,7 +51,7 @@ pub async fn post_items_item_bids(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     // Anonymous callers learn they must sign in before anything about the body.
-    state.caller(&request).await?;
+    let caller = state.caller(&request).await?;
     let input: BidInput = parse_json_body(&request)?;
     let maximum = input.max_amount.unwrap_or(input.amount);
     let mut errors = Vec::new();
@@ -68,7 +68,7 @@ pub async fn post_items_item_bids(
         amount: input.amount,
         maximum,
     };
-    place(state, &request, ask).await
+    place(state, &request, caller, ask).await
 }
 
 /// An item's bids, newest first: amounts and bidder numbers, never names or maxima.

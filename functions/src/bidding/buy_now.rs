@@ -32,5 +32,6 @@ pub async fn post_items_item_buy_now(
     state: &AppState,
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
-    place(state, &request, Ask::BuyNow).await
+    let caller = state.caller(&request).await?;
+    place(state, &request, caller, Ask::BuyNow).await
 }

@@ -98,13 +98,13 @@ impl Bidder {
     }
 }
 
-/// Places `ask` on the item of the request's path for the signed-in caller.
+/// Places `ask` on the item of the request's path for the authenticated `caller`.
 pub async fn place(
     state: &AppState,
     request: &Request,
+    caller: Caller,
     ask: Ask,
 ) -> Result<lambda_http::Response<Body>, ApiError> {
-    let caller = state.caller(request).await?;
     let item_id: ItemId = path_parameter(request, "itemId")?;
     let idempotency = Idempotency::from_request(request, &caller, &fingerprint(item_id, ask))?;
     let mut item = state
@@ -115,7 +115,7 @@ pub async fn place(
     let terms = terms(state, &item, &caller).await?;
     check_amounts(ask, &terms)?;
     refuse_staff(&caller, &item, &terms, ask)?;
-    let mut bidder = resolve_bidder(state, &caller, &item, &terms).await?;
+    let mut bidder = resolve_bidder(state, &caller, &item, &terms, Cache::Use).await?;
 
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
@@ -161,9 +161,12 @@ pub async fn place(
                 Collection::Items => {
                     item = failed.current()?.ok_or(ApiError::NotFound)?;
                 }
+                // The membership changed (revoked, made staff) or a number was taken meanwhile:
+                // ask the membership itself, not the number cached on the account.
                 Collection::AuctionMemberships | Collection::AuctionBidderCounters => {
-                    bidder = resolve_bidder(state, &caller, &item, &terms).await?;
+                    bidder = resolve_bidder(state, &caller, &item, &terms, Cache::Skip).await?;
                 }
+                // The account vanished (purged) meanwhile.
                 _ => return Err(ApiError::Unauthenticated),
             },
             Err(StoreError::TransactionConflict) => {
@@ -263,8 +266,10 @@ async fn resolve_bidder(
     caller: &Caller,
     item: &ItemRecord,
     terms: &BiddingTerms,
+    cache: Cache,
 ) -> Result<Bidder, ApiError> {
-    if let Some(number) = caller.user.bidder_number(item.auction_id) {
+    let cached = caller.user.bidder_number(item.auction_id);
+    if let (Cache::Use, Some(number)) = (cache, cached) {
         return Ok(Bidder::Member {
             number,
             cache: false,
@@ -313,6 +318,13 @@ async fn resolve_bidder(
 }
 
 const FIRST_BIDDER_NUMBER: u32 = 100;
+
+/// Whether the bidder number cached on the account may stand in for the membership.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cache {
+    Use,
+    Skip,
+}
 
 fn request_of(ask: Ask, caller: &Caller, bidder: &Bidder, now: Timestamp) -> BidRequest {
     let (amount, maximum, buy_now) = match ask {
