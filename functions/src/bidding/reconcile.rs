@@ -12,7 +12,7 @@ use shared::bidding::TotalsRecord;
 use shared::catalog::{AuctionRecord, ItemRecord};
 use shared::domain::{AuctionId, UserId};
 use shared::http::{ApiError, json};
-use shared::store::{Index, Query, Store, StoreError, s};
+use shared::store::{Index, Store};
 
 use super::replay::{item_bids, replay_item, stored_matches};
 use crate::AppState;
@@ -63,7 +63,9 @@ pub async fn reconcile(
     store: &Store,
     auction: &AuctionRecord,
 ) -> Result<ReconcileReport, ApiError> {
-    let items = auction_items(store, auction.id).await?;
+    let items: Vec<ItemRecord> = store
+        .query_all(Index::ITEMS_BY_AUCTION, &auction.id.to_string())
+        .await?;
     let mut differences = Vec::new();
     let mut bid_count = 0;
     // What each bidder's totals must hold: the items they lead and the sum of their prices.
@@ -99,19 +101,12 @@ pub async fn reconcile(
             held.1.insert(item.id.to_string());
         }
     }
-    let mut stored: BTreeMap<UserId, TotalsRecord> = BTreeMap::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let query = Query::index(Index::TOTALS_BY_AUCTION, s(auction.id.to_string()))
-            .limit(100)
-            .after(cursor.as_deref());
-        let page = store.query::<TotalsRecord>(query).await?;
-        stored.extend(page.items.into_iter().map(|t| (t.bidder_id, t)));
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let stored: BTreeMap<UserId, TotalsRecord> = store
+        .query_all::<TotalsRecord>(Index::TOTALS_BY_AUCTION, &auction.id.to_string())
+        .await?
+        .into_iter()
+        .map(|t| (t.bidder_id, t))
+        .collect();
     let bidders: BTreeSet<UserId> = expected.keys().chain(stored.keys()).copied().collect();
     for bidder in bidders {
         let (subtotal, items) = expected.remove(&bidder).unwrap_or_default();
@@ -133,20 +128,4 @@ pub async fn reconcile(
         bids: bid_count,
         differences,
     })
-}
-
-async fn auction_items(store: &Store, auction: AuctionId) -> Result<Vec<ItemRecord>, StoreError> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let query = Query::index(Index::ITEMS_BY_AUCTION, s(auction.to_string()))
-            .limit(100)
-            .after(cursor.as_deref());
-        let page = store.query::<ItemRecord>(query).await?;
-        items.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(items),
-        }
-    }
 }

@@ -9,7 +9,7 @@ use shared::bidding::{
 };
 use shared::catalog::ItemRecord;
 use shared::domain::{BidId, Timestamp};
-use shared::store::{Index, Query, Store, StoreError, s};
+use shared::store::{Index, Store, StoreError};
 
 /// An item's bids as a replay leaves them.
 #[derive(Debug)]
@@ -24,19 +24,9 @@ pub(super) async fn item_bids(
     store: &Store,
     item: &ItemRecord,
 ) -> Result<Vec<BidRecord>, StoreError> {
-    let mut bids = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let query = Query::index(Index::BIDS_BY_ITEM, s(item.id.to_string()))
-            .limit(100)
-            .after(cursor.as_deref());
-        let page = store.query::<BidRecord>(query).await?;
-        bids.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(bids),
-        }
-    }
+    store
+        .query_all(Index::BIDS_BY_ITEM, &item.id.to_string())
+        .await
 }
 
 /// Replays `stored` (all of `item`'s entries) under `terms`: bids that are not removed, in

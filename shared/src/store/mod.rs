@@ -266,6 +266,28 @@ impl Store {
         })
     }
 
+    /// Every `R` on `index` under `partition`, page by page: for sets that stay small (an
+    /// item's bids, an auction's lots and totals), never for open-ended lists.
+    pub async fn query_all<R: Record>(
+        &self,
+        index: Index,
+        partition: &str,
+    ) -> Result<Vec<R>, StoreError> {
+        let mut records = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let query = Query::index(index, s(partition))
+                .limit(100)
+                .after(cursor.as_deref());
+            let page = self.query::<R>(query).await?;
+            records.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(records),
+            }
+        }
+    }
+
     /// One page of `query` as JSON, whatever the records' types (personal-data exports).
     pub async fn query_json(&self, query: Query) -> Result<Page<serde_json::Value>, StoreError> {
         let table = self.tables.name(query.collection());
