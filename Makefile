@@ -8,7 +8,7 @@ VENV_STAMP := $(VENV)/.installed-$(shell cat infra/requirements.txt infra/requir
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv dev test fmt-check clippy rust-tests template-lint build deploy lock bench-auth
+.PHONY: help venv dev test fmt-check clippy rust-tests template-lint build deploy lock bench-auth bench
 
 help:
 	@echo "make dev    - run the local stack (DynamoDB, tables, seeds, every HTTP function)"
@@ -54,6 +54,11 @@ template-lint: venv
 # Argon2id and login latency on this machine (optimised build; not part of `make test`).
 bench-auth: venv
 	cargo bench -p integration-tests --bench auth
+
+# Bidding throughput, DynamoDB calls and write units per accepted bid, against the raw
+# UpdateItem ceiling of the same local endpoint (optimised build; not part of `make test`).
+bench: venv
+	cargo bench -p integration-tests --bench bidding
 
 # Release builds cross-compile with zig, installed into the venv only when needed.
 build: venv
