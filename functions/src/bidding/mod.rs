@@ -20,9 +20,7 @@ pub use place::{BidView, PlacedBid};
 
 /// `amount` in the terms' currency, as clients see money.
 fn shown(amount: Money, terms: &BiddingTerms) -> Result<CurrencyAmount, ApiError> {
-    amount
-        .in_currency(terms.currency)
-        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("a stored amount")))
+    crate::catalog::view::shown(amount, terms.currency)
 }
 
 /// The item's bidding terms: copied onto it when its auction was published, or (for a draft)

@@ -137,7 +137,7 @@ pub async fn place(
             }
         };
         let records = BidRecord::from_decision(&item, &bid, &decision, now);
-        let placed = placed_view(&item, &terms, &decision, &records, &caller, ask)?;
+        let placed = placed_view(&item, &terms, &decision, &records, &caller)?;
         let body = serde_json::to_string(&placed).map_err(anyhow::Error::new)?;
         let transaction = writes(
             state, &item, &terms, &bidder, &caller, &decision, &records, now,
@@ -406,7 +406,6 @@ fn placed_view(
     decision: &Decision,
     records: &[BidRecord],
     caller: &Caller,
-    ask: Ask,
 ) -> Result<PlacedBid, ApiError> {
     let own = records
         .iter()
@@ -414,11 +413,6 @@ fn placed_view(
         .ok_or_else(|| anyhow::anyhow!("a decision without the bidder's own entry"))?;
     let after = ItemRecord {
         ends_at: decision.summary.ends_at,
-        status: if matches!(ask, Ask::BuyNow) {
-            ItemStatus::Sold
-        } else {
-            item.status
-        },
         bidding: BidState::from_summary(&decision.summary),
         ..item.clone()
     };

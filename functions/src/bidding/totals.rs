@@ -36,11 +36,7 @@ impl TotalsView {
             .subtotal
             .checked_add(premium)
             .map_err(anyhow::Error::new)?;
-        let shown = |amount: shared::domain::Money| {
-            amount
-                .in_currency(currency)
-                .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))
-        };
+        let shown = |amount| crate::catalog::view::shown(amount, currency);
         Ok(Self {
             auction_id: totals.auction_id,
             bidder_id: totals.bidder_id,

@@ -10,7 +10,8 @@ use shared::catalog::{
 use shared::domain::{AuctionId, Currency, CurrencyAmount, ItemId, Money, Timestamp, UserId};
 use shared::http::ApiError;
 
-fn shown(amount: Money, currency: Currency) -> Result<CurrencyAmount, ApiError> {
+/// `amount` as clients see money in `currency` (a stored amount that does not fit is our bug).
+pub(crate) fn shown(amount: Money, currency: Currency) -> Result<CurrencyAmount, ApiError> {
     amount
         .in_currency(currency)
         .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("a stored amount")))
