@@ -1,23 +1,87 @@
-"""The local DynamoDB endpoint: moto's server, applying one request at a time.
+"""The local DynamoDB endpoint: moto's server, applying one request at a time, with the
+limits of DynamoDB that moto does not enforce.
 
 moto checks a transaction's conditions and applies its writes without a lock, and rolls a
 failed transaction back by restoring whole tables from a copy taken when it began. Two
 concurrent transactions can therefore both pass a version condition, and a rollback can undo
 another request's committed writes. DynamoDB itself isolates transactions (serializably), so
 the local endpoint serialises requests: connections are still accepted concurrently, but each
-request runs alone. Arguments are moto_server's (`-H host -p port`).
+request runs alone.
+
+moto also accepts a TransactWriteItems of any size; DynamoDB refuses one whose items add up
+to more than 4 MB (the items a Put writes, the keys and values the other actions carry), so
+the local endpoint refuses it the same way. Arguments are moto_server's (`-H host -p port`).
 """
 
+import io
+import json
 import threading
 
 from moto import server
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
+TRANSACTION_LIMIT = 4 * 1024 * 1024
+
 _one_at_a_time = threading.Lock()
 _dispatch = DomainDispatcherApplication.__call__
 
 
+def attribute_size(value):
+    """The bytes DynamoDB counts for one attribute value (its size rules, closely enough)."""
+    (kind, inner), = value.items()
+    if kind in ("S", "B"):
+        return len(inner.encode("utf-8"))
+    if kind == "N":
+        return len(inner.lstrip("-").replace(".", "")) // 2 + 2
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind in ("SS", "BS"):
+        return sum(len(v.encode("utf-8")) for v in inner)
+    if kind == "NS":
+        return sum(len(v) // 2 + 2 for v in inner)
+    if kind == "L":
+        return 3 + sum(1 + attribute_size(v) for v in inner)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode("utf-8")) + attribute_size(v) for k, v in inner.items())
+    return 0
+
+
+def item_size(item):
+    return sum(len(name.encode("utf-8")) + attribute_size(v) for name, v in (item or {}).items())
+
+
+def transaction_size(body):
+    total = 0
+    for action in body.get("TransactItems", []):
+        for kind, request in action.items():
+            total += item_size(request.get("Item") if kind == "Put" else request.get("Key"))
+            total += item_size(request.get("ExpressionAttributeValues"))
+    return total
+
+
+def _too_large(start_response):
+    body = json.dumps({
+        "__type": "com.amazonaws.dynamodb.v20120810#ValidationException",
+        "message": "Transaction request cannot be larger than 4 MB",
+    }).encode()
+    start_response("400 Bad Request", [
+        ("Content-Type", "application/x-amz-json-1.0"),
+        ("Content-Length", str(len(body))),
+    ])
+    return [body]
+
+
 def _serialised(self, environ, start_response):
+    if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".TransactWriteItems"):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(raw)
+        try:
+            size = transaction_size(json.loads(raw or b"{}"))
+        except (ValueError, AttributeError, TypeError):
+            size = 0
+        if size > TRANSACTION_LIMIT:
+            return _too_large(start_response)
     with _one_at_a_time:
         # moto builds whole bodies; materialise inside the lock all the same.
         return list(_dispatch(self, environ, start_response))

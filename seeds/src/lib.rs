@@ -234,8 +234,6 @@ async fn create_user(
         groups: seed.groups,
         status: UserStatus::Active,
         password_hash,
-        failed_logins: 0,
-        locked_until: None,
         credentials_version: 0,
         notification_preferences: Default::default(),
         bidder_numbers: Default::default(),

@@ -437,7 +437,7 @@ async fn an_administrator_cannot_lock_themselves_out(app: TestApp) -> anyhow::Re
         "DELETE",
         "/me",
         [],
-        None,
+        Some(&json!({"password": seeds::DEFAULT_PASSWORD})),
         Some(&admin)
     );
     assert_eq!(
@@ -496,7 +496,7 @@ async fn a_purged_account_cannot_sign_in_and_frees_its_email(app: TestApp) -> an
         "DELETE",
         "/me",
         [],
-        None,
+        Some(&json!({"password": "long enough"})),
         Some(&token)
     );
     assert_eq!(status, 204);

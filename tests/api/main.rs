@@ -6,6 +6,7 @@ mod administration;
 mod bidding;
 mod catalog;
 mod identity;
+mod lockout;
 mod platform;
 mod routes;
 mod seeds;
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         routes::trials(),
         seeds::trials(),
         identity::trials(),
+        lockout::trials(),
         administration::trials(),
         catalog::trials(),
         bidding::trials(),

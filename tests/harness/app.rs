@@ -98,8 +98,6 @@ impl TestApp {
             groups: vec!["auction_user".into()],
             status: UserStatus::Active,
             password_hash: unusable_hash()?,
-            failed_logins: 0,
-            locked_until: None,
             credentials_version: 0,
             notification_preferences: Default::default(),
             bidder_numbers: Default::default(),

@@ -70,8 +70,6 @@ impl NewAccount {
             groups,
             status: UserStatus::Active,
             password_hash: PasswordHash::create(&self.password)?,
-            failed_logins: 0,
-            locked_until: None,
             credentials_version: 0,
             notification_preferences: Default::default(),
             bidder_numbers: Default::default(),

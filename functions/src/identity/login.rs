@@ -1,18 +1,19 @@
 //! `POST /auth/login`: by email or username. An unknown login and a wrong password get the
-//! same answer in comparable time; consecutive failures lock the account's logins for a while.
+//! same answer in comparable time, and are counted alike: consecutive failures lock that
+//! login for a while (`shared::identity::lockout`).
 
 use std::sync::OnceLock;
 
-use chrono::TimeDelta;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use shared::domain::{Timestamp, UserId};
-use shared::http::{ApiError, json, parse_json_body};
+use shared::domain::UserId;
+use shared::http::{ApiError, FieldError, json, parse_json_body};
 use shared::identity::{
-    Caller, EmailIndexRecord, PasswordHash, UserRecord, UsernameIndexRecord, require_active,
+    AttemptKey, Caller, EmailIndexRecord, Lockout, PasswordHash, Secret, UserRecord,
+    UsernameIndexRecord, profile, require_active,
 };
-use shared::store::{Condition, Read, Update, n, s};
+use shared::store::Read;
 
 use super::session::{AuthTokens, new_session, tokens_for};
 use crate::AppState;
@@ -23,7 +24,7 @@ use crate::AppState;
 pub struct Credentials {
     /// The account's email or username.
     pub login: String,
-    pub password: String,
+    pub password: Secret,
 }
 
 /// Verifying against this when the login is unknown makes both failures cost the same.
@@ -54,64 +55,36 @@ pub async fn post_auth_login(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let credentials: Credentials = parse_json_body(&request)?;
+    let login = credentials.checked()?;
     let now = state.clock.now();
-    let Some(user) = find_account(state, &credentials.login).await? else {
-        // The same work as for a wrong password: a read of an account, a hash, and a failure
-        // count (on an id that exists nowhere, so the update's condition fails and writes
-        // nothing). Timing must not tell which accounts exist.
-        let nobody = UserId::new().to_string();
-        state.store.get::<UserRecord>(&nobody, Read::Strong).await?;
-        if let Some(decoy) = decoy_hash() {
-            decoy.verify(&credentials.password);
+    let lockout = Lockout::new(&state.config.auth);
+    // The attempt is counted before the hash is checked, so parallel guesses cannot outrun
+    // the lock, and an unknown login is counted exactly like a known one.
+    let attempt = lockout
+        .claim(&state.store, AttemptKey::login(&login), now)
+        .await?;
+    let user = find_account(state, &login).await?;
+    let verified = match &user {
+        Some(user) => user.password_hash.verify(credentials.password.expose()),
+        // The same work as for a wrong password, so timing does not tell which logins exist.
+        None => {
+            if let Some(decoy) = decoy_hash() {
+                decoy.verify(credentials.password.expose());
+            }
+            false
         }
-        match state
-            .store
-            .update::<UserRecord>(&nobody, count_failure())
-            .await
-        {
-            Ok(_) | Err(shared::store::StoreError::ConditionFailed(_)) => {}
-            Err(other) => return Err(other.into()),
-        }
+    };
+    let Some(user) = user.filter(|_| verified) else {
+        lockout.failed(&state.store, attempt, now).await?;
         return Err(ApiError::InvalidCredentials);
     };
-    if let Some(until) = user.locked_until.filter(|until| *until > now) {
-        return Err(too_many_attempts(until, now));
-    }
-    if !user.password_hash.verify(&credentials.password) {
-        record_failure(state, &user, now).await?;
-        return Err(ApiError::InvalidCredentials);
-    }
+    lockout.succeeded(&state.store, attempt, now).await?;
     // Only now, with the right password, may the caller learn the account's state; a purged
     // account answers like an unknown one.
     require_active(&user).map_err(|error| match error {
         ApiError::Unauthenticated => ApiError::InvalidCredentials,
         other => other,
     })?;
-    // The atomic gate: the reset holds only if no lock is in force now, so failures counted
-    // in parallel (which may have just locked the account) cannot be wiped by this success.
-    let reset = Update::new("SET #failed = :zero REMOVE #lockedUntil")
-        .name("#failed", "failedLogins")
-        .name("#lockedUntil", "lockedUntil")
-        .value(":zero", n(0))
-        .when(
-            Condition::new("attribute_not_exists(#lockedUntil) OR #lockedUntil <= :now")
-                .value(":now", s(now.to_string())),
-        );
-    match state
-        .store
-        .update::<UserRecord>(&user.id.to_string(), reset)
-        .await
-    {
-        Ok(_) => {}
-        Err(shared::store::StoreError::ConditionFailed(failed)) => {
-            let until = failed
-                .current::<UserRecord>()?
-                .and_then(|current| current.locked_until)
-                .unwrap_or(now);
-            return Err(too_many_attempts(until, now));
-        }
-        Err(other) => return Err(other.into()),
-    }
     let (session, refresh) = new_session(&user, &request, now)?;
     state.store.create(&session).await?;
     tracing::info!(user.id = %user.id, session.id = %session.id, "signed in");
@@ -119,72 +92,41 @@ pub async fn post_auth_login(
     json(StatusCode::OK, &tokens_for(state, caller, &refresh)?)
 }
 
-fn too_many_attempts(until: Timestamp, now: Timestamp) -> ApiError {
-    let millis = u64::try_from(until.millis() - now.millis()).unwrap_or(0);
-    ApiError::TooManyRequests {
-        code: "TOO_MANY_ATTEMPTS",
-        detail: "Too many failed logins; try again later.".into(),
-        retry_after_secs: millis.div_ceil(1000).max(1),
+impl Credentials {
+    /// The normalised login, or a `422` listing every field that cannot be a credential:
+    /// such a login names no account, and nothing unchecked reaches the store as a key.
+    fn checked(&self) -> Result<String, ApiError> {
+        let mut errors = Vec::new();
+        let login = profile::login(&self.login)
+            .map_err(|message| errors.push(FieldError::new("login", message)))
+            .ok();
+        if let Err(message) = profile::given_password(self.password.expose()) {
+            errors.push(FieldError::new("password", message));
+        }
+        match login {
+            Some(login) if errors.is_empty() => Ok(login),
+            _ => Err(ApiError::Validation(errors)),
+        }
     }
 }
 
-/// The account a login names: an email if it has an `@`, else a username.
+/// The account a normalised login names: an email if it has an `@`, else a username. An
+/// unknown login still reads an account record, so both cost the same.
 async fn find_account(state: &AppState, login: &str) -> Result<Option<UserRecord>, ApiError> {
-    let login = login.trim().to_lowercase();
     let user_id = if login.contains('@') {
         state
             .store
-            .get::<EmailIndexRecord>(&login, Read::Strong)
+            .get::<EmailIndexRecord>(login, Read::Strong)
             .await?
             .map(|claim| claim.user_id)
     } else {
         state
             .store
-            .get::<UsernameIndexRecord>(&login, Read::Strong)
+            .get::<UsernameIndexRecord>(login, Read::Strong)
             .await?
             .map(|claim| claim.user_id)
     };
-    let Some(user_id) = user_id else {
-        return Ok(None);
-    };
-    Ok(state
-        .store
-        .get::<UserRecord>(&user_id.to_string(), Read::Strong)
-        .await?)
-}
-
-/// One more consecutive failure (only on an existing account: updates require one).
-fn count_failure() -> Update {
-    Update::new("ADD #failed :one")
-        .name("#failed", "failedLogins")
-        .value(":one", n(1))
-}
-
-/// Counts a failure atomically; the one that reaches the threshold locks logins.
-async fn record_failure(
-    state: &AppState,
-    user: &UserRecord,
-    now: Timestamp,
-) -> Result<(), ApiError> {
-    let key = user.id.to_string();
-    let counted: UserRecord = state.store.update(&key, count_failure()).await?;
-    let threshold = state.config.auth.lockout_threshold;
-    if counted.failed_logins >= threshold {
-        let until = now.plus(TimeDelta::seconds(i64::from(
-            state.config.auth.lockout_secs,
-        )));
-        let lock = Update::new("SET #lockedUntil = :until, #failed = :zero")
-            .name("#lockedUntil", "lockedUntil")
-            .name("#failed", "failedLogins")
-            .value(":until", s(until.to_string()))
-            .value(":zero", n(0))
-            .when(Condition::new("#failed >= :threshold").value(":threshold", n(threshold)));
-        match state.store.update::<UserRecord>(&key, lock).await {
-            // Another failure of the same burst already locked it.
-            Ok(_) | Err(shared::store::StoreError::ConditionFailed(_)) => {}
-            Err(other) => return Err(other.into()),
-        }
-        tracing::warn!(user.id = %user.id, "logins locked after repeated failures");
-    }
-    Ok(())
+    let key = user_id.unwrap_or_else(UserId::new).to_string();
+    let user = state.store.get::<UserRecord>(&key, Read::Strong).await?;
+    Ok(user.filter(|_| user_id.is_some()))
 }

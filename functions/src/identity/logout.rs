@@ -22,7 +22,7 @@ pub async fn post_auth_logout(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let body: RefreshRequest = parse_json_body(&request)?;
-    let Some(presented) = RefreshToken::parse(&body.refresh_token) else {
+    let Some(presented) = RefreshToken::parse(body.refresh_token.expose()) else {
         return no_content();
     };
     let now = state.clock.now();

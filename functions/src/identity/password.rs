@@ -2,8 +2,9 @@
 
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
+use shared::domain::Timestamp;
 use shared::http::{ApiError, no_content, parse_json_body};
-use shared::identity::{PasswordHash, profile};
+use shared::identity::{AttemptKey, Caller, Lockout, PasswordHash, Secret, profile};
 use shared::store::{Collection, Condition, Update, n, s};
 
 use super::my_sessions::live_sessions;
@@ -14,9 +15,9 @@ use crate::AppState;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PasswordChange {
-    pub current_password: String,
+    pub current_password: Secret,
     /// At least 8 characters.
-    pub new_password: String,
+    pub new_password: Secret,
 }
 
 /// Changes the caller's password and signs out their other sessions.
@@ -30,7 +31,9 @@ pub struct PasswordChange {
     responses(
         (status = 204, description = "Changed; other sessions are over."),
         (status = 401, description = "No valid token.", body = shared::http::Problem),
+        (status = 403, description = "The caller may not change their profile.", body = shared::http::Problem),
         (status = 422, description = "Wrong current password or unacceptable new one.", body = shared::http::Problem),
+        (status = 429, description = "`TOO_MANY_ATTEMPTS`: too many wrong passwords from this account's sessions; `Retry-After` says when to try again.", body = shared::http::Problem),
     ),
 )]
 #[tracing::instrument(skip_all)]
@@ -39,17 +42,20 @@ pub async fn post_me_password(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
+    caller.require("profile:update:own")?;
     let change: PasswordChange = parse_json_body(&request)?;
-    if !caller.user.password_hash.verify(&change.current_password) {
-        return Err(ApiError::invalid(
-            "currentPassword",
-            "is not the current password",
-        ));
-    }
-    let new_password = profile::new_password(&change.new_password)
+    let new_password = profile::new_password(change.new_password.expose())
         .map_err(|message| ApiError::invalid("newPassword", message))?;
-    let hash = PasswordHash::create(new_password)?;
     let now = state.clock.now();
+    confirm_password(
+        state,
+        &caller,
+        &change.current_password,
+        "currentPassword",
+        now,
+    )
+    .await?;
+    let hash = PasswordHash::create(new_password)?;
     // A new credentials version ends every other session at once; this one is carried over.
     let credentials = caller.user.credentials_version + 1;
     let update = Update::new(
@@ -83,4 +89,29 @@ pub async fn post_me_password(
     }
     tracing::info!(user.id = %caller.id(), "password changed; other sessions revoked");
     no_content()
+}
+
+/// Proves the signed-in caller knows their password before a change that needs it (a new
+/// password, a purge). Wrong answers are counted per account, apart from logins: a lock on
+/// the account's logins, which anyone can cause, does not stop its owner here.
+pub(super) async fn confirm_password(
+    state: &AppState,
+    caller: &Caller,
+    password: &Secret,
+    field: &'static str,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    if profile::given_password(password.expose()).is_err() {
+        return Err(ApiError::invalid(field, "is not the current password"));
+    }
+    let lockout = Lockout::new(&state.config.auth);
+    let attempt = lockout
+        .claim(&state.store, AttemptKey::account(caller.id()), now)
+        .await?;
+    if caller.user.password_hash.verify(password.expose()) {
+        lockout.succeeded(&state.store, attempt, now).await
+    } else {
+        lockout.failed(&state.store, attempt, now).await?;
+        Err(ApiError::invalid(field, "is not the current password"))
+    }
 }

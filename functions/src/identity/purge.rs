@@ -3,15 +3,25 @@
 //! person, its email and username become free again, and it can no longer sign in.
 
 use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
 use shared::audit::{AuditAction, AuditRecord};
 use shared::domain::UserId;
-use shared::http::{ApiError, no_content};
-use shared::identity::{PasswordHash, RefreshToken, UserRecord};
+use shared::http::{ApiError, no_content, parse_json_body};
+use shared::identity::{PasswordHash, RefreshToken, Secret, UserRecord};
 use shared::store::{Collection, Condition, Update, n, s};
 
 use super::my_sessions::live_sessions;
+use super::password::confirm_password;
 use super::refresh::revoke;
 use crate::AppState;
+
+/// The account's password: purging cannot be undone, so a borrowed access token alone is not
+/// enough.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PurgeConfirmation {
+    pub password: Secret,
+}
 
 /// Purges the caller's own personal data.
 #[utoipa::path(
@@ -20,9 +30,13 @@ use crate::AppState;
     tag = "identity",
     operation_id = "deleteMe",
     security(("bearer" = [])),
+    request_body = PurgeConfirmation,
     responses(
         (status = 204, description = "Purged; this account can no longer sign in."),
         (status = 401, description = "No valid token.", body = shared::http::Problem),
+        (status = 403, description = "The caller may not delete their account (administrators are purged by another administrator).", body = shared::http::Problem),
+        (status = 422, description = "`password` is not the current password.", body = shared::http::Problem),
+        (status = 429, description = "`TOO_MANY_ATTEMPTS`: too many wrong passwords from this account's sessions.", body = shared::http::Problem),
     ),
 )]
 #[tracing::instrument(skip_all)]
@@ -30,6 +44,9 @@ pub async fn delete_me(state: &AppState, request: Request) -> Result<Response<Bo
     let caller = state.caller(&request).await?;
     caller.require("profile:delete:own")?;
     super::users::refuse_purging_an_administrator_s_own_account(&caller, &caller.user)?;
+    let confirmation: PurgeConfirmation = parse_json_body(&request)?;
+    let now = state.clock.now();
+    confirm_password(state, &caller, &confirmation.password, "password", now).await?;
     purge(state, &caller.user, caller.id()).await?;
     no_content()
 }
@@ -47,7 +64,7 @@ pub(super) async fn purge(
     let erase = Update::new(
         "SET #status = :purged, #email = :email, #username = :username, #displayName = :name, \
          #passwordHash = :hash, #updatedAt = :now \
-         REMOVE #givenName, #familyName, #nickName, #picture, #phone, #timeZone, #lockedUntil \
+         REMOVE #givenName, #familyName, #nickName, #picture, #phone, #timeZone \
          ADD #version :one, #credentials :one",
     )
     .name("#status", "status")
@@ -62,7 +79,6 @@ pub(super) async fn purge(
     .name("#picture", "picture")
     .name("#phone", "phone")
     .name("#timeZone", "timeZone")
-    .name("#lockedUntil", "lockedUntil")
     .name("#version", "version")
     .name("#credentials", "credentialsVersion")
     .value(":purged", s("purged"))

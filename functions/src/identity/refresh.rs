@@ -6,7 +6,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::domain::Timestamp;
 use shared::http::{ApiError, json, parse_json_body};
-use shared::identity::{Caller, RefreshToken, SessionRecord, UserRecord, require_active};
+use shared::identity::{Caller, RefreshToken, Secret, SessionRecord, UserRecord, require_active};
 use shared::store::{Condition, Read, StoreError, Update, n, s};
 
 use super::session::{AuthTokens, session_expiry, tokens_for};
@@ -16,7 +16,7 @@ use crate::AppState;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RefreshRequest {
-    pub refresh_token: String,
+    pub refresh_token: Secret,
 }
 
 /// Rotates the refresh token and issues a new access token.
@@ -37,7 +37,8 @@ pub async fn post_auth_refresh(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let body: RefreshRequest = parse_json_body(&request)?;
-    let presented = RefreshToken::parse(&body.refresh_token).ok_or(ApiError::Unauthenticated)?;
+    let presented =
+        RefreshToken::parse(body.refresh_token.expose()).ok_or(ApiError::Unauthenticated)?;
     let now = state.clock.now();
     let session = live_session(state, &presented, now).await?;
     let user = state

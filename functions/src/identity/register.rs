@@ -6,7 +6,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::http::{ApiError, json, parse_json_body};
-use shared::identity::{Caller, GlobalRole};
+use shared::identity::{Caller, GlobalRole, Secret};
 
 use super::accounts::{self, NewAccount};
 use super::session::{AuthTokens, new_session, tokens_for};
@@ -22,7 +22,7 @@ pub struct Registration {
     pub email: String,
     pub username: String,
     /// At least 8 characters.
-    pub password: String,
+    pub password: Secret,
     pub display_name: String,
 }
 
@@ -48,7 +48,7 @@ pub async fn post_auth_register(
     let account = NewAccount::parse(
         &registration.email,
         &registration.username,
-        &registration.password,
+        registration.password.expose(),
         &registration.display_name,
     )?;
     let now = state.clock.now();

@@ -8,7 +8,7 @@ use serde::Serialize;
 use shared::domain::{SessionId, Timestamp};
 use shared::http::ApiError;
 use shared::identity::sessions::SESSION_DAYS;
-use shared::identity::{Caller, RefreshToken, SessionRecord, UserRecord};
+use shared::identity::{Caller, RefreshToken, Secret, SessionRecord, UserRecord};
 
 use super::view::UserView;
 use crate::AppState;
@@ -19,9 +19,9 @@ use crate::AppState;
 pub struct AuthTokens {
     pub user: UserView,
     /// EdDSA JWT for `Authorization: Bearer`.
-    pub access_token: String,
+    pub access_token: Secret,
     /// Opaque; exchange it at `/auth/refresh` for a new pair. Each one works once.
-    pub refresh_token: String,
+    pub refresh_token: Secret,
     /// Seconds until the access token expires.
     pub expires_in: i64,
 }
@@ -67,8 +67,8 @@ pub(super) fn tokens_for(
         .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
     Ok(AuthTokens {
         user: caller.into(),
-        access_token,
-        refresh_token: refresh.text(),
+        access_token: Secret::new(access_token),
+        refresh_token: Secret::new(refresh.text()),
         expires_in,
     })
 }

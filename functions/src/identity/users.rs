@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use shared::audit::{AuditAction, AuditRecord, audited_update};
 use shared::domain::{Timestamp, UserId};
 use shared::http::{ApiError, json, no_content, page_parameters, parse_json_body, path_parameter};
-use shared::identity::{Caller, GlobalRole, GroupRecord, UserRecord, UserStatus, profile};
+use shared::identity::{Caller, GlobalRole, GroupRecord, Secret, UserRecord, UserStatus, profile};
 use shared::store::{Condition, Index, Query, Read, Update, s, to_attribute};
 
 use super::accounts::{self, NewAccount};
@@ -49,7 +49,7 @@ pub struct UserList {
 pub struct NewUser {
     pub email: String,
     pub username: String,
-    pub password: String,
+    pub password: Secret,
     pub display_name: String,
     /// Default `user`.
     pub user_role: Option<GlobalRole>,
@@ -135,7 +135,7 @@ pub async fn post_users(state: &AppState, request: Request) -> Result<Response<B
     let account = NewAccount::parse(
         &new_user.email,
         &new_user.username,
-        &new_user.password,
+        new_user.password.expose(),
         &new_user.display_name,
     )?;
     let groups = existing_groups(

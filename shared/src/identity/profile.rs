@@ -49,6 +49,23 @@ pub fn new_password(text: &str) -> Result<&str, &'static str> {
     }
 }
 
+/// A login as typed (an email or a username), normalised as the account stores it.
+pub fn login(text: &str) -> Result<String, &'static str> {
+    email(text)
+        .or_else(|_| username(text))
+        .map_err(|_| "must be the account's email address or username")
+}
+
+/// A password given to prove who one is: never empty, and never longer than any password
+/// an account can have (hashing a megabyte would be work for nothing).
+pub fn given_password(text: &str) -> Result<&str, &'static str> {
+    match text.chars().count() {
+        0 => Err("is required"),
+        n if n > MAX_PASSWORD => Err("is longer than any password can be"),
+        _ => Ok(text),
+    }
+}
+
 /// A name shown to others: trimmed, 1 to 80 characters, no control characters.
 pub fn display_name(text: &str) -> Result<String, &'static str> {
     let name = text.trim();

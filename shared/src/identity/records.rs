@@ -123,11 +123,6 @@ pub struct UserRecord {
     pub groups: Vec<String>,
     pub status: UserStatus,
     pub password_hash: PasswordHash,
-    /// Consecutive failed logins since the last success or lock.
-    #[serde(default)]
-    pub failed_logins: u32,
-    /// Logins are refused until then (too many failures).
-    pub locked_until: Option<Timestamp>,
     /// Raised when the password changes or the account is purged: sessions started under an
     /// older value (and their access tokens) stop working at once.
     #[serde(default)]

@@ -9,6 +9,7 @@ pub enum Collection {
     EmailIndex,
     UsernameIndex,
     Sessions,
+    LoginAttempts,
     Roles,
     Groups,
     Permissions,
@@ -27,12 +28,13 @@ pub enum Collection {
 }
 
 impl Collection {
-    pub const ALL: [Collection; 20] = [
+    pub const ALL: [Collection; 21] = [
         Self::Auctions,
         Self::Users,
         Self::EmailIndex,
         Self::UsernameIndex,
         Self::Sessions,
+        Self::LoginAttempts,
         Self::Roles,
         Self::Groups,
         Self::Permissions,
@@ -58,6 +60,7 @@ impl Collection {
             Self::EmailIndex => "email_index",
             Self::UsernameIndex => "username_index",
             Self::Sessions => "sessions",
+            Self::LoginAttempts => "login_attempts",
             Self::Roles => "roles",
             Self::Groups => "groups",
             Self::Permissions => "permissions",
@@ -80,6 +83,7 @@ impl Collection {
     pub fn key_attribute(self) -> &'static str {
         match self {
             Self::EmailIndex => "email",
+            Self::LoginAttempts => "key",
             Self::UsernameIndex => "username",
             Self::Roles | Self::Groups | Self::Permissions => "name",
             Self::AuctionBidderCounters => "auctionId",
