@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use shared::config::{Config, ConfigError};
+use shared::config::{Config, ConfigError, CursorKey};
 use shared::domain::{Clock, SystemClock};
 use shared::identity::AccessTokens;
 use shared::store::Store;
@@ -38,6 +38,13 @@ impl AppState {
             store,
             clock,
             tokens,
+        })
+    }
+
+    /// The key that seals list cursors: `500` for a function deployed without one.
+    pub fn cursor_key(&self) -> Result<&CursorKey, shared::http::ApiError> {
+        self.config.cursor_key.as_ref().ok_or_else(|| {
+            shared::http::ApiError::Unexpected(anyhow::anyhow!("CURSOR_KEY is not configured"))
         })
     }
 

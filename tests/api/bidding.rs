@@ -30,6 +30,8 @@ pub fn trials() -> Vec<Trial> {
         buy_now_sells_the_item_at_once,
         removing_and_restoring_a_bid_replays_the_item,
         an_uncontended_bid_takes_two_round_trips_after_authentication,
+        bids_stand_once_the_item_has_closed,
+        bid_history_cursors_are_sealed,
     ]
 }
 
@@ -480,8 +482,13 @@ async fn bidding_is_refused_to_those_who_may_not(app: TestApp) -> anyhow::Result
     let (status, body) = bid(&app, item, json!({"amount": "10.00"}), Some(&staff)).await?;
     expect_refused(status, &body, "platform staff");
     let (_, outsider) = app.direct_user("outsider").await?;
-    let (status, body) = bid(&app, item, json!({"amount": "10.00"}), Some(&outsider)).await?;
-    expect_refused(status, &body, "a non-member of a private auction");
+    // Three decimals would be a 422 for anyone who may see the item: not for an outsider.
+    let (status, body) = bid(&app, item, json!({"amount": "10.005"}), Some(&outsider)).await?;
+    assert_eq!(
+        (status, text(&body, "code")),
+        (404, "NOT_FOUND"),
+        "a non-member never learns that a private auction's item exists: {body}"
+    );
     let (status, _) = bid(&app, item, json!({"amount": "10.00"}), None).await?;
     assert_eq!(status, 401, "an anonymous caller");
 
@@ -1194,5 +1201,109 @@ async fn an_uncontended_bid_takes_two_round_trips_after_authentication(
             "one consistent read and one transaction"
         );
     }
+    assert_reconciled(&app, &open.auction).await
+}
+
+async fn bids_stand_once_the_item_has_closed(app: TestApp) -> anyhow::Result<()> {
+    let open = open_auction(&app, "public", json!({}), &[lot("100.00")]).await?;
+    let item = &open.items[0];
+    let (_, ann) = app.direct_user("ann").await?;
+    let (status, placed) = bid(&app, item, json!({"amount": "100.00"}), Some(&ann)).await?;
+    assert_eq!(status, 201, "{placed}");
+    let bid_id = text(&placed["bid"], "id").to_string();
+    let path = [("bidId", bid_id.as_str())];
+    // Past the hammer, before anything has recorded the outcome: the stored status still says
+    // the item is open.
+    app.clock.set(open.ends_at.plus(TimeDelta::seconds(1)));
+    let artist = token_of(&app, "cinos").await?;
+    let reason = json!({"reason": "Changed my mind"});
+    let (status, refused) = call!(
+        removal::delete_bids_bid,
+        app,
+        "DELETE",
+        "/bids/{bidId}",
+        path,
+        Some(&reason),
+        Some(&artist)
+    );
+    assert_eq!(
+        (status, text(&refused, "code")),
+        (409, "ITEM_CLOSED"),
+        "{refused}"
+    );
+    assert_eq!(
+        history(&app, item).await?.len(),
+        1,
+        "the winning bid stands"
+    );
+    assert!(
+        app.audits(shared::audit::AuditAction::BidRemoved)
+            .await?
+            .is_empty()
+    );
+    assert_reconciled(&app, &open.auction).await
+}
+
+async fn bid_history_cursors_are_sealed(app: TestApp) -> anyhow::Result<()> {
+    let open = open_auction(&app, "public", flat(), &[lot("10.00")]).await?;
+    let item = &open.items[0];
+    for (bidder, amount) in [("ann", "10.00"), ("ben", "11.00"), ("cat", "12.00")] {
+        let (_, token) = app.direct_user(bidder).await?;
+        let (status, body) = bid(&app, item, json!({"amount": amount}), Some(&token)).await?;
+        anyhow::ensure!(status == 201, "bid answered {status}: {body}");
+    }
+    let page = |cursor: Option<String>| {
+        let app = app.clone();
+        let item = item.clone();
+        async move {
+            let route = match cursor {
+                Some(cursor) => format!("/items/{{itemId}}/bids?limit=1&cursor={cursor}"),
+                None => "/items/{itemId}/bids?limit=1".to_string(),
+            };
+            Ok::<_, anyhow::Error>(call!(
+                bids::get_items_item_bids,
+                app,
+                "GET",
+                route.as_str(),
+                [("itemId", item.as_str())],
+                None,
+                None
+            ))
+        }
+    };
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (status, body) = page(cursor.clone()).await?;
+        assert_eq!(status, 200, "{body}");
+        seen.extend(body["items"].as_array().cloned().unwrap_or_default());
+        let Some(next) = body["nextCursor"].as_str() else {
+            break;
+        };
+        use base64::Engine;
+        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(next)
+            .unwrap_or_default();
+        let readable = String::from_utf8_lossy(&decoded);
+        assert!(
+            !readable.contains(item.as_str()) && !readable.contains("position"),
+            "the cursor shows what it points at: {readable}"
+        );
+        let mut forged = next.to_string();
+        let last = if forged.ends_with('A') { "B" } else { "A" };
+        forged.replace_range(forged.len() - 1.., last);
+        let (status, problem) = page(Some(forged)).await?;
+        assert_eq!(
+            (status, problem["errors"][0]["field"].as_str()),
+            (422, Some("cursor"))
+        );
+        cursor = Some(next.to_string());
+    }
+    let amounts: Vec<&str> = seen.iter().filter_map(|b| b["amount"].as_str()).collect();
+    assert_eq!(
+        amounts,
+        ["12.00", "11.00", "10.00"],
+        "newest first, page by page"
+    );
     assert_reconciled(&app, &open.auction).await
 }

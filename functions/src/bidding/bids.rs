@@ -5,6 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::bidding::BidRecord;
 use shared::domain::Money;
+use shared::http::sealed::{open_cursor, seal_cursor};
 use shared::http::{ApiError, FieldError, json, page_parameters, parse_json_body};
 use shared::store::{Index, Query, s};
 
@@ -104,6 +105,8 @@ pub async fn get_items_item_bids(
     let (item, auction, _) = visible_item(state, &request, caller.as_ref()).await?;
     let terms = super::terms_of(&item, &auction);
     let (limit, cursor) = page_parameters(&request)?;
+    // Sealed: the store's cursor names the bid it stopped at, and bids are not listed by id.
+    let cursor = open_cursor(state.cursor_key()?, cursor.as_deref())?;
     let query = Query::index(Index::BIDS_BY_ITEM, s(item.id.to_string()))
         .descending()
         .limit(limit)
@@ -119,7 +122,7 @@ pub async fn get_items_item_bids(
         StatusCode::OK,
         &BidHistory {
             items,
-            next_cursor: page.next_cursor,
+            next_cursor: seal_cursor(state.cursor_key()?, page.next_cursor)?,
         },
     )
 }

@@ -113,9 +113,12 @@ pub async fn place(
         .await?
         .ok_or(ApiError::NotFound)?;
     let terms = terms(state, &item, &caller).await?;
-    check_amounts(ask, &terms)?;
-    refuse_staff(&caller, &item, &terms, ask)?;
+    refuse_staff(&caller, &item, &terms)?;
+    // A private auction's items do not exist for those outside it: nothing about the item
+    // (its currency's precision, whether the caller could bid) is answered before this.
     let mut bidder = resolve_bidder(state, &caller, &item, &terms, Cache::Use).await?;
+    require_bidding_permission(&caller, ask)?;
+    check_amounts(ask, &terms)?;
 
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
@@ -236,19 +239,20 @@ fn not_allowed(detail: &str) -> ApiError {
     }
 }
 
-/// The artist and those who run the auction or the platform never bid (no shill bidding).
-fn refuse_staff(
-    caller: &Caller,
-    item: &ItemRecord,
-    terms: &BiddingTerms,
-    ask: Ask,
-) -> Result<(), ApiError> {
+/// The artist and those who run the platform never bid (no shill bidding); they see every
+/// item of the auction, so saying so tells them nothing new.
+fn refuse_staff(caller: &Caller, item: &ItemRecord, terms: &BiddingTerms) -> Result<(), ApiError> {
     if caller.id() == item.owner_id || caller.id() == terms.auction_owner {
         return Err(not_allowed("The artist cannot bid on their own items."));
     }
     if caller.can(READ_ANY) {
         return Err(not_allowed("Platform staff cannot bid."));
     }
+    Ok(())
+}
+
+/// Accounts without the permission to bid (or to buy now) are refused.
+fn require_bidding_permission(caller: &Caller, ask: Ask) -> Result<(), ApiError> {
     let permission = match ask {
         Ask::Bid { .. } => "bid:place",
         Ask::BuyNow => "buy_now:place",
@@ -298,11 +302,8 @@ async fn resolve_bidder(
             }
             None => true,
         },
-        None if terms.event_type == EventType::Private => {
-            return Err(not_allowed(
-                "Join this private auction with its code before bidding.",
-            ));
-        }
+        // Outsiders never learn that a private auction's item exists.
+        None if terms.event_type == EventType::Private => return Err(ApiError::NotFound),
         None => false,
     };
     let counter = state

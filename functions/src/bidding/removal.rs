@@ -164,17 +164,13 @@ async fn change(
         .get::<ItemRecord>(&bid.item_id.to_string(), Read::Strong)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if !matches!(
-        item.status,
-        ItemStatus::Upcoming | ItemStatus::Open | ItemStatus::Sold
-    ) {
-        return Err(ApiError::conflict(
-            "ITEM_CLOSED",
-            "The item's outcome is recorded; its bids no longer change.",
-        ));
+    let now = state.clock.now();
+    // After the hammer (the effective close, extensions and buy-now included) the bids stand
+    // as they are: closing records the outcome from them, whatever the stored status says yet.
+    if !matches!(item.status, ItemStatus::Upcoming | ItemStatus::Open) || now >= item.ends_at {
+        return Err(item_closed());
     }
     let terms = super::terms_of(&item, &auction);
-    let now = state.clock.now();
 
     let mut bids = item_bids(&state.store, &item).await?;
     for entry in bids.iter_mut().filter(|b| b.id == bid.id) {
@@ -206,18 +202,11 @@ async fn change(
         ));
     }
 
-    // A buy-now removed: the item is open again.
-    let reopened = ItemRecord {
-        status: match (item.status, replayed.summary.bought) {
-            (ItemStatus::Sold, false) => ItemStatus::Upcoming,
-            (status, _) => status,
-        },
-        ..item.clone()
-    };
+    // Guarded like a bid: the same version, and the close still ahead.
     let mut transaction = state.store.transaction().update(
         Collection::Items,
         &item.id.to_string(),
-        summary_update(&reopened, &replayed.summary, now, false)?,
+        summary_update(&item, &replayed.summary, now, true)?,
     )?;
     for entry in &changed {
         transaction = transaction.put(entry, None)?;
@@ -245,10 +234,14 @@ async fn change(
     match state.store.transact(transaction.create(&audit)?).await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed(failed)) if failed.collection == Collection::Items => {
-            return Err(ApiError::conflict(
-                "CONCURRENT_UPDATE",
-                "The item changed meanwhile; try again.",
-            ));
+            let current: Option<ItemRecord> = failed.current()?;
+            return Err(match current {
+                Some(current) if current.ends_at > now => ApiError::conflict(
+                    "CONCURRENT_UPDATE",
+                    "The item changed meanwhile; try again.",
+                ),
+                _ => item_closed(),
+            });
         }
         Err(other) => return Err(other.into()),
     }
@@ -258,4 +251,11 @@ async fn change(
         .find(|b| b.id == bid.id)
         .ok_or_else(|| anyhow::anyhow!("the changed bid is missing from its own replay"))?;
     json(StatusCode::OK, &BidView::new(shown, &terms)?)
+}
+
+fn item_closed() -> ApiError {
+    ApiError::conflict(
+        "ITEM_CLOSED",
+        "The item has closed; its bids no longer change.",
+    )
 }

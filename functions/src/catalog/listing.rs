@@ -8,7 +8,6 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{Deserialize, Serialize};
 use shared::catalog::{AuctionAccess, AuctionRecord, AuctionStatus, EventType};
-use shared::config::CursorKey;
 use shared::domain::Timestamp;
 use shared::http::sealed::{open, seal};
 use shared::http::{ApiError, json, page_parameters};
@@ -81,24 +80,16 @@ struct Position {
 fn encode(state: &AppState, position: &Position) -> Result<String, ApiError> {
     let plain = serde_json::to_vec(position)
         .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("a list position")))?;
-    seal(cursor_key(state)?, &plain)
+    seal(state.cursor_key()?, &plain)
 }
 
 fn decode(state: &AppState, cursor: &str, steps: usize) -> Result<Position, ApiError> {
     let invalid = || ApiError::invalid("cursor", "is not a cursor this list issued");
-    let plain = open(cursor_key(state)?, cursor)?;
+    let plain = open(state.cursor_key()?, cursor)?;
     serde_json::from_slice::<Position>(&plain)
         .ok()
         .filter(|position| position.step < steps)
         .ok_or_else(invalid)
-}
-
-fn cursor_key(state: &AppState) -> Result<&CursorKey, ApiError> {
-    state
-        .config
-        .cursor_key
-        .as_ref()
-        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("CURSOR_KEY is not configured")))
 }
 
 /// Lists auctions the caller may see: `upcoming`, `open` (default), `past`, or `draft` (the

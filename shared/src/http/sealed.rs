@@ -50,6 +50,25 @@ pub fn open(cursor_key: &CursorKey, text: &str) -> Result<Vec<u8>, ApiError> {
     Ok(plain.to_vec())
 }
 
+/// A store cursor (which names the records it points at) sealed for a client.
+pub fn seal_cursor(
+    cursor_key: &CursorKey,
+    cursor: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    cursor
+        .map(|plain| seal(cursor_key, plain.as_bytes()))
+        .transpose()
+}
+
+/// The store cursor inside a cursor that [`seal_cursor`] made; a `422` on `cursor` otherwise.
+pub fn open_cursor(cursor_key: &CursorKey, text: Option<&str>) -> Result<Option<String>, ApiError> {
+    text.map(|text| {
+        String::from_utf8(open(cursor_key, text)?)
+            .map_err(|_| ApiError::invalid("cursor", "is not a cursor this list issued"))
+    })
+    .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
