@@ -287,7 +287,6 @@ async fn load_auction(
         payment_url: None,
         settings: settings.clone(),
         notifications: Default::default(),
-        visits: 0,
         item_count: u32::try_from(seed.items.len())?,
         lots_assigned: u32::try_from(seed.items.len())?,
         auction_code: code.as_ref().map(|c| c.as_str().to_string()),
@@ -339,7 +338,6 @@ async fn load_auction(
                 .transpose()?,
             primary_photo: Some(item.primary_photo),
             gallery: Vec::new(),
-            views: 0,
             status: ItemStatus::Upcoming,
             ends_at: ends_at.plus(TimeDelta::seconds(
                 i64::from(lot_number) * i64::from(settings.stagger_sec),

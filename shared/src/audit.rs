@@ -20,6 +20,7 @@ pub enum AuditAction {
     AuctionPhaseChanged,
     AuctionCodeChanged,
     AuctionUpdated,
+    AuctionDeleted,
     AuctionNotificationsUpdated,
     MembershipRoleChanged,
     MembershipStatusChanged,
@@ -75,6 +76,11 @@ impl AuditRecord {
         self.details.insert(name.to_string(), value.into());
         self
     }
+}
+
+/// What one field was and became, as an entry's detail records it.
+pub fn change(from: impl Into<Value>, to: impl Into<Value>) -> Value {
+    serde_json::json!({"from": from.into(), "to": to.into()})
 }
 
 /// Applies `update` to the record of `R` keyed `key` together with its audit entries, all or

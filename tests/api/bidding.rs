@@ -32,6 +32,7 @@ pub fn trials() -> Vec<Trial> {
         an_uncontended_bid_takes_two_round_trips_after_authentication,
         bids_stand_once_the_item_has_closed,
         bid_history_cursors_are_sealed,
+        a_flood_of_reads_during_bidding_costs_no_bid,
     ]
 }
 
@@ -1305,5 +1306,96 @@ async fn bid_history_cursors_are_sealed(app: TestApp) -> anyhow::Result<()> {
         ["12.00", "11.00", "10.00"],
         "newest first, page by page"
     );
+    assert_reconciled(&app, &open.auction).await
+}
+
+async fn a_flood_of_reads_during_bidding_costs_no_bid(app: TestApp) -> anyhow::Result<()> {
+    let lots: Vec<Value> = (0..4).map(|_| lot("10.00")).collect();
+    let open = open_auction(&app, "public", flat(), &lots).await?;
+    let stored = |app: TestApp, key: String| async move {
+        let item: Option<shared::catalog::ItemRecord> = app.store.get(&key, Read::Strong).await?;
+        anyhow::Ok(item)
+    };
+    let before = stored(app.clone(), open.items[0].clone()).await?;
+    let auction_before = app
+        .store
+        .get::<AuctionRecord>(&open.auction, Read::Strong)
+        .await?;
+
+    let reader = |item: String| {
+        let app = app.clone();
+        let auction = open.auction.clone();
+        tokio::spawn(async move {
+            for _ in 0..5 {
+                item_view(&app, &item, None).await?;
+                let (status, _) = call!(
+                    auctions::get_auctions_auction,
+                    app,
+                    "GET",
+                    "/auctions/{auctionId}",
+                    [("auctionId", auction.as_str())],
+                    None,
+                    None
+                );
+                anyhow::ensure!(status == 200, "auction read answered {status}");
+            }
+            anyhow::Ok(())
+        })
+    };
+    let bidder = |name: &'static str, item: String| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let (_, token) = app.direct_user(name).await?;
+            // A rival outbids in between, so each bid takes the lead.
+            let (_, rival) = app.direct_user(&format!("{name}-rival")).await?;
+            let mut answers = Vec::new();
+            for (turn, amount) in (10..16).enumerate() {
+                let who = if turn % 2 == 0 { &token } else { &rival };
+                let body = json!({"amount": format!("{amount}.00")});
+                answers.push(bid(&app, &item, body, Some(who)).await?);
+            }
+            anyhow::Ok(answers)
+        })
+    };
+    let readers: Vec<_> = (0..8).map(|i| reader(open.items[i % 4].clone())).collect();
+    let bidders: Vec<_> = ["ann", "ben", "cat", "dan"]
+        .into_iter()
+        .zip(open.items.clone())
+        .map(|(name, item)| bidder(name, item))
+        .collect();
+    for reader in readers {
+        reader.await??;
+    }
+    let mut accepted = 0;
+    for bidder in bidders {
+        for (status, body) in bidder.await?? {
+            assert_eq!(status, 201, "no bid is lost to the reads: {body}");
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 24);
+
+    // Reads alone leave the records that bids guard as they were.
+    let quiet = stored(app.clone(), open.items[0].clone()).await?;
+    for _ in 0..10 {
+        item_view(&app, &open.items[0], None).await?;
+    }
+    assert_eq!(
+        stored(app.clone(), open.items[0].clone()).await?,
+        quiet,
+        "reading an item writes nothing to it"
+    );
+    assert_ne!(before, quiet, "the bids did change it");
+    let auction_after = app
+        .store
+        .get::<AuctionRecord>(&open.auction, Read::Strong)
+        .await?;
+    assert_eq!(
+        auction_after, auction_before,
+        "reading an auction writes nothing to it"
+    );
+    let seen = item_view(&app, &open.items[0], None).await?;
+    // Two readers on this item (5 reads each), the 10 quiet reads, and this one.
+    assert_eq!(seen["views"], 21, "views are still counted: {seen}");
     assert_reconciled(&app, &open.auction).await
 }

@@ -1,5 +1,6 @@
 //! Auctions, items and memberships through the real handlers with API Gateway events.
 
+use anyhow::Context;
 use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
@@ -26,6 +27,7 @@ pub fn trials() -> Vec<Trial> {
         edits_are_free_in_setup_and_frozen_where_bidding_depends_on_them,
         drafts_and_their_items_can_be_deleted_published_ones_not,
         the_audit_log_is_for_those_who_run_the_auction,
+        edits_are_audited_with_old_and_new_values_and_deletes_too,
         staff_edit_any_auction_but_neither_publish_nor_delete_it,
     ]
 }
@@ -1568,6 +1570,65 @@ async fn staff_edit_any_auction_but_neither_publish_nor_delete_it(
     assert_eq!(
         status, 403,
         "staff do not manage members (membership:manage:any)"
+    );
+    Ok(())
+}
+
+async fn edits_are_audited_with_old_and_new_values_and_deletes_too(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let published = auction_of(&app, "cinos", "public", false).await?;
+    let id = text(&published, "id");
+    let owner = token_of(&app, "cinos").await?;
+    for url in [
+        "https://pay.example.com/first",
+        "https://pay.example.com/second",
+    ] {
+        let (status, body) = call!(
+            edit::patch_auctions_auction,
+            app,
+            "PATCH",
+            "/auctions/{auctionId}",
+            [("auctionId", id)],
+            Some(&json!({"paymentUrl": url})),
+            Some(&owner)
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+    let updates = app
+        .audits(shared::audit::AuditAction::AuctionUpdated)
+        .await?;
+    let last = updates.last().context("no auction_updated entry")?;
+    assert_eq!(
+        last.details["changes"]["paymentUrl"],
+        json!({"from": "https://pay.example.com/first", "to": "https://pay.example.com/second"}),
+        "a changed payment page after publishing is traceable: {:?}",
+        last.details
+    );
+
+    let draft = auction_of(&app, "cinos", "public", true).await?;
+    let draft_id = text(&draft, "id");
+    let (status, _) = call!(
+        edit::delete_auctions_auction,
+        app,
+        "DELETE",
+        "/auctions/{auctionId}",
+        [("auctionId", draft_id)],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(status, 204);
+    let deletes = app
+        .audits(shared::audit::AuditAction::AuctionDeleted)
+        .await?;
+    assert_eq!(deletes.len(), 1, "deleting an auction is audited");
+    assert_eq!(
+        (
+            deletes[0].target_id.as_deref(),
+            &deletes[0].details["items"]
+        ),
+        (Some(draft_id), &json!(2))
     );
     Ok(())
 }

@@ -49,7 +49,6 @@ fn auction(name: &str) -> AuctionRecord {
         payment_url: None,
         settings: AuctionSettings::default(),
         notifications: Default::default(),
-        visits: 0,
         item_count: 0,
         lots_assigned: 0,
         auction_code: None,
@@ -74,7 +73,6 @@ fn item(auction: &AuctionRecord, lot_number: u32, starting_price: &str) -> ItemR
         buy_now_price: None,
         primary_photo: None,
         gallery: Vec::new(),
-        views: 0,
         status: ItemStatus::Upcoming,
         ends_at: auction.ends_at,
         bidding: BidState::default(),
@@ -349,14 +347,17 @@ async fn conditional_updates_return_the_new_record_or_the_current_one(
     let show = auction("Counted");
     app.store.create(&show).await?;
 
-    let visit = || {
-        Update::new("ADD #visits :one")
-            .name("#visits", "visits")
+    let count = || {
+        Update::new("ADD #itemCount :one")
+            .name("#itemCount", "itemCount")
             .value(":one", n(1))
     };
-    let after_first: AuctionRecord = app.store.update(&show.key_value(), visit()).await?;
-    let after_second: AuctionRecord = app.store.update(&show.key_value(), visit()).await?;
-    assert_eq!((after_first.visits, after_second.visits), (1, 2));
+    let after_first: AuctionRecord = app.store.update(&show.key_value(), count()).await?;
+    let after_second: AuctionRecord = app.store.update(&show.key_value(), count()).await?;
+    assert_eq!(
+        (after_first.item_count, after_second.item_count),
+        (show.item_count + 1, show.item_count + 2)
+    );
 
     let publish = Update::new("SET #status = :ready")
         .name("#status", "status")
@@ -370,7 +371,10 @@ async fn conditional_updates_return_the_new_record_or_the_current_one(
     let current = failed
         .current::<AuctionRecord>()?
         .expect("the record exists");
-    assert_eq!((current.status, current.visits), (AuctionStatus::Setup, 2));
+    assert_eq!(
+        (current.status, current.item_count),
+        (AuctionStatus::Setup, show.item_count + 2)
+    );
     Ok(())
 }
 

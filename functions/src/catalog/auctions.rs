@@ -5,12 +5,12 @@ use lambda_http::{Body, Request, Response};
 use shared::catalog::draft::{self, Checks, NewAuction};
 use shared::catalog::{
     AuctionAccess, AuctionRecord, AuctionSettings, AuctionStatus, MembershipRecord, MembershipRole,
-    MembershipStatus,
+    MembershipStatus, views,
 };
 use shared::domain::{AuctionId, Currency};
 use shared::http::{ApiError, json, parse_json_body, path_parameter};
 use shared::identity::{Caller, profile};
-use shared::store::{Read, Update, n};
+use shared::store::Read;
 
 use super::view::AuctionView;
 use crate::AppState;
@@ -88,7 +88,6 @@ pub async fn post_auctions(state: &AppState, request: Request) -> Result<Respons
         payment_url,
         settings,
         notifications: input.notifications.unwrap_or_default(),
-        visits: 0,
         item_count: 0,
         lots_assigned: 0,
         auction_code: None,
@@ -137,17 +136,11 @@ pub async fn get_auctions_auction(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.optional_caller(&request).await?;
-    let (mut auction, access) = visible_auction(state, &request, caller.as_ref()).await?;
-    if !access.owner {
-        let visit = Update::new("ADD #visits :one")
-            .name("#visits", "visits")
-            .value(":one", n(1));
-        auction = state.store.update(&auction.id.to_string(), visit).await?;
-    }
-    json(
-        StatusCode::OK,
-        &AuctionView::new(&auction, &access, state.clock.now())?,
-    )
+    let (auction, access) = visible_auction(state, &request, caller.as_ref()).await?;
+    let mut view = AuctionView::new(&auction, &access, state.clock.now())?;
+    let subject = views::auction_subject(auction.id);
+    view.visits = Some(views::seen_by(&state.store, &subject, access.owner).await?);
+    json(StatusCode::OK, &view)
 }
 
 /// The auction of the path's `auctionId` and the caller's standing in it; 404 unless they may

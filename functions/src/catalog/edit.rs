@@ -6,7 +6,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use shared::audit::{AuditAction, AuditRecord, audited_update};
+use shared::audit::{self, AuditAction, AuditRecord, audited_update};
 use shared::catalog::draft::{self, Checks, SettingsInput};
 use shared::catalog::{
     AuctionNotifications, AuctionRecord, AuctionStatus, ItemRecord, ItemType, MembershipRecord,
@@ -15,7 +15,8 @@ use shared::domain::{Money, Timestamp, UserId};
 use shared::http::{ApiError, json, no_content, parse_json_body};
 use shared::identity::profile;
 use shared::store::{
-    AttributeValue, Collection, Condition, Index, Query, Update, n, s, to_attribute,
+    AttributeValue, Collection, Condition, Index, Query, Record, Update, from_item, n, s,
+    to_attribute, to_item,
 };
 
 use super::auctions::visible_auction;
@@ -162,19 +163,42 @@ impl Edits {
         }
     }
 
-    fn audit(
+    /// The entry that records this edit of `before`: which fields changed, and each one's
+    /// value before and after (a changed payment page stays traceable).
+    fn audit<R: Record>(
         &self,
         action: AuditAction,
         actor: UserId,
         auction: &AuctionRecord,
-        target: String,
+        before: &R,
         now: Timestamp,
-    ) -> AuditRecord {
+    ) -> Result<AuditRecord, ApiError> {
+        let mut after = to_item(before)?;
+        for (field, value) in &self.set {
+            after.insert((*field).to_string(), value.clone());
+        }
+        for field in &self.remove {
+            after.remove(*field);
+        }
+        let after: R = from_item(after)?;
+        let as_json = |record: &R| serde_json::to_value(record).map_err(anyhow::Error::new);
+        let (before_json, after_json) = (as_json(before)?, as_json(&after)?);
+        let changes: serde_json::Map<String, serde_json::Value> = self
+            .changed
+            .iter()
+            .map(|field| {
+                let value =
+                    |json: &serde_json::Value| json.get(*field).cloned().unwrap_or_default();
+                let change = audit::change(value(&before_json), value(&after_json));
+                ((*field).to_string(), change)
+            })
+            .collect();
         let mut entry = AuditRecord::new(action, Some(actor), now)
-            .target(target)
-            .detail("fields", self.changed.clone());
+            .target(before.key_value())
+            .detail("fields", self.changed.clone())
+            .detail("changes", changes);
         entry.auction_id = Some(auction.id);
-        entry
+        Ok(entry)
     }
 }
 
@@ -263,9 +287,9 @@ pub async fn patch_auctions_auction(
             AuditAction::AuctionUpdated,
             caller.id(),
             &auction,
-            auction.id.to_string(),
+            &auction,
             now,
-        ));
+        )?);
     }
     if let Some(notifications) = changes
         .notifications
@@ -319,6 +343,7 @@ pub async fn delete_auctions_auction(
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
     access.require(&auction, "auction:delete:any")?;
+    let now = state.clock.now();
     if auction.status != AuctionStatus::Setup {
         return Err(ApiError::conflict(
             "AUCTION_PUBLISHED",
@@ -356,7 +381,12 @@ pub async fn delete_auctions_auction(
     for item in &items {
         transaction = transaction.delete(Collection::Items, &item.id.to_string(), None)?;
     }
-    state.store.transact(transaction).await?;
+    let mut audit = AuditRecord::new(AuditAction::AuctionDeleted, Some(caller.id()), now)
+        .target(auction.id)
+        .detail("name", auction.name.clone())
+        .detail("items", items.len());
+    audit.auction_id = Some(auction.id);
+    state.store.transact(transaction.create(&audit)?).await?;
     tracing::info!(auction.id = %auction.id, items = items.len(), "draft auction deleted");
     no_content()
 }
@@ -440,13 +470,7 @@ pub async fn patch_items_item(
         }
     }
     edits.settle()?;
-    let audit = edits.audit(
-        AuditAction::ItemUpdated,
-        caller.id(),
-        &auction,
-        item.id.to_string(),
-        now,
-    );
+    let audit = edits.audit(AuditAction::ItemUpdated, caller.id(), &auction, &item, now)?;
     let update = Update::fields(edits.set, &edits.remove)
         .when(Condition::version_is("version", item.version));
     let updated: ItemRecord = audited_update(&state.store, &item.id.to_string(), update, &[audit])

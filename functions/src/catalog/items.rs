@@ -6,7 +6,7 @@ use serde::Serialize;
 use shared::audit::{AuditAction, AuditRecord};
 use shared::bidding::BidState;
 use shared::catalog::draft::{self, Checks, NewItem};
-use shared::catalog::{AuctionAccess, AuctionRecord, AuctionStatus, ItemRecord, ItemStatus};
+use shared::catalog::{AuctionAccess, AuctionRecord, AuctionStatus, ItemRecord, ItemStatus, views};
 use shared::domain::ItemId;
 use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parameter};
 use shared::store::{Collection, Condition, Index, Query, Read, StoreError, Update, n, s};
@@ -106,7 +106,6 @@ pub async fn post_auctions_auction_items(
             buy_now_price: input.buy_now_price,
             primary_photo: primary_photo.clone(),
             gallery: gallery.clone(),
-            views: 0,
             status: ItemStatus::Upcoming,
             ends_at: auction.ends_at,
             bidding: BidState::default(),
@@ -195,19 +194,28 @@ pub async fn get_auctions_auction_items(
         .limit(limit)
         .after(cursor.as_deref());
     let page = state.store.query::<ItemRecord>(query).await?;
+    let subjects: Vec<String> = page
+        .items
+        .iter()
+        .map(|i| views::item_subject(i.id))
+        .collect();
+    let counts = views::views_of(&state.store, &subjects).await?;
     let items = page
         .items
         .iter()
-        .map(|item| {
-            ItemView::new(
+        .zip(&subjects)
+        .map(|(item, subject)| {
+            let mut view = ItemView::new(
                 item,
                 &auction,
                 &access,
                 caller.as_ref().map(|c| c.id()),
                 state.clock.now(),
-            )
+            )?;
+            view.views = Some(counts.get(subject).copied().unwrap_or(0));
+            Ok(view)
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, ApiError>>()?;
     json(
         StatusCode::OK,
         &ItemList {
@@ -235,23 +243,17 @@ pub async fn get_items_item(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.optional_caller(&request).await?;
-    let (mut item, auction, access) = visible_item(state, &request, caller.as_ref()).await?;
-    if !access.owner {
-        let view = Update::new("ADD #views :one")
-            .name("#views", "views")
-            .value(":one", n(1));
-        item = state.store.update(&item.id.to_string(), view).await?;
-    }
-    json(
-        StatusCode::OK,
-        &ItemView::new(
-            &item,
-            &auction,
-            &access,
-            caller.as_ref().map(|c| c.id()),
-            state.clock.now(),
-        )?,
-    )
+    let (item, auction, access) = visible_item(state, &request, caller.as_ref()).await?;
+    let mut view = ItemView::new(
+        &item,
+        &auction,
+        &access,
+        caller.as_ref().map(|c| c.id()),
+        state.clock.now(),
+    )?;
+    view.views =
+        Some(views::seen_by(&state.store, &views::item_subject(item.id), access.owner).await?);
+    json(StatusCode::OK, &view)
 }
 
 /// The item of the path's `itemId`, its auction and the caller's standing; 404 unless the

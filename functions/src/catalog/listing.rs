@@ -7,7 +7,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{Deserialize, Serialize};
-use shared::catalog::{AuctionAccess, AuctionRecord, AuctionStatus, EventType};
+use shared::catalog::{AuctionAccess, AuctionRecord, AuctionStatus, EventType, views};
 use shared::domain::Timestamp;
 use shared::http::sealed::{open, seal};
 use shared::http::{ApiError, json, page_parameters};
@@ -145,6 +145,7 @@ pub async fn get_auctions(state: &AppState, request: Request) -> Result<Response
     let mut items = Vec::new();
     for _ in 0..MAX_QUERIES {
         let Some(step) = steps.get(position.step) else {
+            with_visits(state, &mut items).await?;
             return json(
                 StatusCode::OK,
                 &AuctionList {
@@ -188,7 +189,18 @@ pub async fn get_auctions(state: &AppState, request: Request) -> Result<Response
     } else {
         None
     };
+    with_visits(state, &mut items).await?;
     json(StatusCode::OK, &AuctionList { items, next_cursor })
+}
+
+/// Fills in how often each listed auction was visited (one read for the page).
+async fn with_visits(state: &AppState, items: &mut [AuctionView]) -> Result<(), ApiError> {
+    let subjects: Vec<String> = items.iter().map(|a| views::auction_subject(a.id)).collect();
+    let counts = views::views_of(&state.store, &subjects).await?;
+    for (view, subject) in items.iter_mut().zip(&subjects) {
+        view.visits = Some(counts.get(subject).copied().unwrap_or(0));
+    }
+    Ok(())
 }
 
 fn query(step: &Step, caller: Option<&Caller>) -> Query {

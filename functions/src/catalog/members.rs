@@ -4,7 +4,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
-use shared::audit::{AuditAction, AuditRecord, audited_update};
+use shared::audit::{self, AuditAction, AuditRecord, audited_update};
 use shared::catalog::{MembershipRecord, MembershipRole, MembershipStatus};
 use shared::domain::{Timestamp, UserId};
 use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parameter};
@@ -173,28 +173,34 @@ pub async fn patch_auctions_auction_members_user(
     };
     if let Some(role) = change.role.filter(|role| *role != member.role) {
         set.push(("role", to_attribute(&role)?));
-        audits.push(audit(AuditAction::MembershipRoleChanged).detail("role", to_json(&role)));
+        audits.push(
+            audit(AuditAction::MembershipRoleChanged)
+                .detail("role", audit::change(to_json(&member.role), to_json(&role))),
+        );
     }
     match change.role_override {
         Some(Some(narrower)) if Some(narrower) != member.role_override => {
             set.push(("roleOverride", to_attribute(&narrower)?));
-            audits.push(
-                audit(AuditAction::MembershipRoleChanged)
-                    .detail("roleOverride", to_json(&narrower)),
-            );
+            audits.push(audit(AuditAction::MembershipRoleChanged).detail(
+                "roleOverride",
+                audit::change(to_json(&member.role_override), to_json(&narrower)),
+            ));
         }
         Some(None) if member.role_override.is_some() => {
             remove.push("roleOverride");
-            audits.push(
-                audit(AuditAction::MembershipRoleChanged)
-                    .detail("roleOverride", serde_json::Value::Null),
-            );
+            audits.push(audit(AuditAction::MembershipRoleChanged).detail(
+                "roleOverride",
+                audit::change(to_json(&member.role_override), serde_json::Value::Null),
+            ));
         }
         _ => {}
     }
     if let Some(status) = change.status.filter(|status| *status != member.status) {
         set.push(("status", to_attribute(&status)?));
-        audits.push(audit(AuditAction::MembershipStatusChanged).detail("status", to_json(&status)));
+        audits.push(audit(AuditAction::MembershipStatusChanged).detail(
+            "status",
+            audit::change(to_json(&member.status), to_json(&status)),
+        ));
     }
     let update =
         Update::fields(set, &remove).when(Condition::version_is("version", member.version));

@@ -79,7 +79,10 @@ pub struct AuctionView {
     pub payment_url: Option<String>,
     pub settings: SettingsView,
     pub notifications: AuctionNotifications,
-    pub visits: u64,
+    /// How often others opened the auction: on reads of it (the auction, the lists), not in
+    /// the answers to changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visits: Option<u64>,
     pub item_count: u32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -110,7 +113,7 @@ impl AuctionView {
             payment_url: auction.payment_url.clone(),
             settings: SettingsView::new(&auction.settings, auction.currency)?,
             notifications: auction.notifications,
-            visits: auction.visits,
+            visits: None,
             item_count: auction.item_count,
             created_at: auction.created_at,
             updated_at: auction.updated_at,
@@ -138,7 +141,10 @@ pub struct ItemView {
     pub buy_now_price: Option<CurrencyAmount>,
     pub primary_photo: Option<String>,
     pub gallery: Vec<String>,
-    pub views: u64,
+    /// How often others opened the item: on reads of it (the item, its auction's list), not
+    /// in the answers to bids and changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub views: Option<u64>,
     pub status: ItemStatus,
     pub ends_at: Timestamp,
     pub current_bid: Option<CurrencyAmount>,
@@ -204,7 +210,7 @@ impl ItemView {
             buy_now_price: item.buy_now_price.map(|p| shown(p, currency)).transpose()?,
             primary_photo: item.primary_photo.clone(),
             gallery: item.gallery.clone(),
-            views: item.views,
+            views: None,
             status: shown_as.status,
             ends_at: item.ends_at,
             current_bid: bidding.price.map(|p| shown(p, currency)).transpose()?,

@@ -126,7 +126,6 @@ pub struct AuctionRecord {
     pub settings: AuctionSettings,
     #[serde(default)]
     pub notifications: AuctionNotifications,
-    pub visits: u64,
     pub item_count: u32,
     /// Lot numbers handed out in setup (only grows, so a deleted item's number is never
     /// reused); publishing renumbers the lots from 0.

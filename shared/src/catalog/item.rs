@@ -46,7 +46,6 @@ pub struct ItemRecord {
     pub primary_photo: Option<String>,
     #[serde(default)]
     pub gallery: Vec<String>,
-    pub views: u64,
     pub status: ItemStatus,
     /// Effective close: the auction's end plus the stagger, moved by soft-close extensions.
     pub ends_at: Timestamp,

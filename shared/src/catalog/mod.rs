@@ -7,6 +7,7 @@ pub mod draft;
 mod item;
 mod membership;
 mod phase;
+pub mod views;
 
 pub use access::AuctionAccess;
 pub use auction::{

@@ -17,6 +17,7 @@ pub enum Collection {
     AuctionBidderCounters,
     AuctionCodeIndex,
     Items,
+    ViewCounts,
     Images,
     Bids,
     LiveWinners,
@@ -28,7 +29,7 @@ pub enum Collection {
 }
 
 impl Collection {
-    pub const ALL: [Collection; 21] = [
+    pub const ALL: [Collection; 22] = [
         Self::Auctions,
         Self::Users,
         Self::EmailIndex,
@@ -42,6 +43,7 @@ impl Collection {
         Self::AuctionBidderCounters,
         Self::AuctionCodeIndex,
         Self::Items,
+        Self::ViewCounts,
         Self::Images,
         Self::Bids,
         Self::LiveWinners,
@@ -68,6 +70,7 @@ impl Collection {
             Self::AuctionBidderCounters => "auction_bidder_counters",
             Self::AuctionCodeIndex => "auction_code_index",
             Self::Items => "items",
+            Self::ViewCounts => "view_counts",
             Self::Images => "images",
             Self::Bids => "bids",
             Self::LiveWinners => "live_winners",
@@ -89,6 +92,7 @@ impl Collection {
             Self::AuctionBidderCounters => "auctionId",
             Self::AuctionCodeIndex => "auctionCode",
             Self::LiveWinners => "itemId",
+            Self::ViewCounts => "subject",
             _ => "id",
         }
     }
