@@ -28,6 +28,7 @@ pub fn trials() -> Vec<Trial> {
         drafts_and_their_items_can_be_deleted_published_ones_not,
         the_audit_log_is_for_those_who_run_the_auction,
         edits_are_audited_with_old_and_new_values_and_deletes_too,
+        the_largest_auction_the_rules_allow_publishes,
         staff_edit_any_auction_but_neither_publish_nor_delete_it,
     ]
 }
@@ -1630,5 +1631,94 @@ async fn edits_are_audited_with_old_and_new_values_and_deletes_too(
         ),
         (Some(draft_id), &json!(2))
     );
+    Ok(())
+}
+
+async fn the_largest_auction_the_rules_allow_publishes(app: TestApp) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let artist = token_of(&app, "cinos").await?;
+    // Every field at its longest, in four-byte characters where text allows them.
+    let ladder: Vec<Value> = (0..50)
+        .map(|rung| json!({"from": format!("{}.00", rung * 1000), "increment": "1.00"}))
+        .collect();
+    let mut body = new_auction(&app, "private");
+    body["name"] = json!("🎨".repeat(120));
+    body["description"] = json!("🎨".repeat(5000));
+    body["settings"]["increments"] = json!(ladder);
+    let (status, auction) = call!(
+        auctions::post_auctions,
+        app,
+        "POST",
+        "/auctions",
+        [],
+        Some(&body),
+        Some(&artist)
+    );
+    assert_eq!(status, 201, "{auction}");
+    let id = text(&auction, "id").to_string();
+    let url = |n: usize| {
+        let stem = format!("https://images.example.com/{n}/");
+        format!("{stem}{}", "a".repeat(2048 - stem.len()))
+    };
+    let lot = json!({
+        "name": "🖼".repeat(120), "description": "🖌".repeat(5000), "type": "silent",
+        "startingPrice": "99999.99", "reservePrice": "999999.99", "buyNowPrice": "9999999.99",
+        "primaryPhoto": url(99), "gallery": (0..12).map(url).collect::<Vec<_>>(),
+    });
+    let approximate_bytes = lot.to_string().len();
+    for n in 0..96 {
+        let (status, item) = call!(
+            items::post_auctions_auction_items,
+            app,
+            "POST",
+            "/auctions/{auctionId}/items",
+            [("auctionId", id.as_str())],
+            Some(&lot),
+            Some(&artist)
+        );
+        assert_eq!(status, 201, "item {n}: {item}");
+    }
+    assert!(
+        96 * approximate_bytes > 4 * 1024 * 1024,
+        "rewriting every lot whole would pass the 4 MB a transaction may hold"
+    );
+    let (status, published) = call!(
+        publish::post_auctions_auction_publish,
+        app,
+        "POST",
+        "/auctions/{auctionId}/publish",
+        [("auctionId", id.as_str())],
+        None,
+        Some(&artist)
+    );
+    assert_eq!(
+        (status, text(&published, "status")),
+        (200, "ready"),
+        "{}",
+        published.to_string().get(..500).unwrap_or_default()
+    );
+    // Lots this large come a few per page (DynamoDB reads at most 1 MB a page).
+    let mut lots = Vec::new();
+    let mut route = "/auctions/{auctionId}/items?limit=100".to_string();
+    loop {
+        let (status, page) = call!(
+            items::get_auctions_auction_items,
+            app,
+            "GET",
+            route.as_str(),
+            [("auctionId", id.as_str())],
+            None,
+            Some(&artist)
+        );
+        assert_eq!(status, 200);
+        lots.extend(page["items"].as_array().cloned().unwrap_or_default());
+        match page["nextCursor"].as_str() {
+            Some(next) => route = format!("/auctions/{{auctionId}}/items?limit=100&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(lots.len(), 96);
+    assert_eq!(lots[95]["lotNumber"], 95);
+    assert_eq!(lots[95]["gallery"].as_array().map(Vec::len), Some(12));
     Ok(())
 }

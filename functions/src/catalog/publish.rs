@@ -10,8 +10,9 @@ use shared::bidding::BiddingTerms;
 use shared::catalog::{
     AuctionCode, AuctionCodeRecord, AuctionRecord, AuctionStatus, EventType, ItemRecord,
 };
+use shared::domain::Timestamp;
 use shared::http::ApiError;
-use shared::store::{Collection, Condition, Index, Query, StoreError, Update, n, s};
+use shared::store::{Collection, Condition, Index, Query, StoreError, Update, n, s, to_attribute};
 
 use super::auctions::visible_auction;
 use super::view::AuctionView;
@@ -117,18 +118,15 @@ pub async fn post_auctions_auction_publish(
             &auction.id.to_string(),
             publish,
         )?;
+        // Each lot is updated in the fields publishing sets, never rewritten whole: 96 lots
+        // at their largest would pass DynamoDB's 4 MB per transaction.
         for (lot, item) in items.iter().enumerate() {
             let lot_number = u32::try_from(lot).map_err(anyhow::Error::new)?;
-            let stagger = i64::from(lot_number) * i64::from(auction.settings.stagger_sec);
-            let frozen = ItemRecord {
-                lot_number,
-                ends_at: auction.ends_at.plus(TimeDelta::seconds(stagger)),
-                terms: Some(BiddingTerms::of(&auction, lot_number)),
-                updated_at: now,
-                version: item.version + 1,
-                ..item.clone()
-            };
-            transaction = transaction.replace_if_version(&frozen, item.version)?;
+            transaction = transaction.update(
+                Collection::Items,
+                &item.id.to_string(),
+                frozen_lot(&auction, item, lot_number, now)?,
+            )?;
         }
         if let Some(code) = &code {
             transaction = transaction.create(&AuctionCodeRecord {
@@ -166,6 +164,34 @@ pub async fn post_auctions_auction_publish(
     Err(ApiError::Unavailable {
         retry_after_secs: 1,
     })
+}
+
+/// Publishing's change to one lot: its number, its close (the auction's end plus the
+/// stagger) and the frozen bidding terms, guarded by the version the lot was read at.
+fn frozen_lot(
+    auction: &AuctionRecord,
+    item: &ItemRecord,
+    lot_number: u32,
+    now: Timestamp,
+) -> Result<Update, ApiError> {
+    let stagger = i64::from(lot_number) * i64::from(auction.settings.stagger_sec);
+    let ends_at = auction.ends_at.plus(TimeDelta::seconds(stagger));
+    let terms = BiddingTerms::of(auction, lot_number);
+    Ok(Update::new(
+        "SET #lotNumber = :lot, #endsAt = :endsAt, #terms = :terms, #updatedAt = :now \
+         ADD #version :one",
+    )
+    .name("#lotNumber", "lotNumber")
+    .name("#endsAt", "endsAt")
+    .name("#terms", "terms")
+    .name("#updatedAt", "updatedAt")
+    .name("#version", "version")
+    .value(":lot", n(lot_number))
+    .value(":endsAt", s(ends_at.to_string()))
+    .value(":terms", to_attribute(&terms)?)
+    .value(":now", s(now.to_string()))
+    .value(":one", n(1))
+    .when(Condition::version_is("version", item.version)))
 }
 
 /// The auction's items in lot order (all of them, up to one more than the limit).
