@@ -37,15 +37,15 @@ pub fn trials() -> Vec<Trial> {
 }
 
 /// A published auction of cinos, open for bids (the clock is moved past its start).
-struct Open {
-    auction: String,
-    items: Vec<String>,
-    ends_at: shared::domain::Timestamp,
+pub(crate) struct Open {
+    pub(crate) auction: String,
+    pub(crate) items: Vec<String>,
+    pub(crate) ends_at: shared::domain::Timestamp,
 }
 
 /// Publishes a `event_type` auction of cinos with `lots` (body of each item) and `settings`,
 /// then moves the clock one minute past its start (tokens issued before are stale then).
-async fn open_auction(
+pub(crate) async fn open_auction(
     app: &TestApp,
     event_type: &str,
     settings: Value,
@@ -103,7 +103,7 @@ async fn open_auction(
     })
 }
 
-fn lot(starting: &str) -> Value {
+pub(crate) fn lot(starting: &str) -> Value {
     json!({"name": "Blue Hour", "type": "silent", "startingPrice": starting})
 }
 

@@ -4,6 +4,7 @@
 
 mod administration;
 mod bidding;
+mod bounds;
 mod catalog;
 mod identity;
 mod lockout;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         administration::trials(),
         catalog::trials(),
         bidding::trials(),
+        bounds::trials(),
     ]
     .into_iter()
     .flatten()

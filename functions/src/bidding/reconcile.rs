@@ -1,32 +1,49 @@
 //! `GET /auctions/{auctionId}/reconcile`: replays every item's bids through the rules and
 //! compares the result with each item's stored summary and bid entries, and with every
-//! bidder's totals. A clean report lists no differences.
+//! bidder's totals. A clean report lists no differences. It comes a bounded page at a time,
+//! so no request runs past the function's timeout however many bids an auction holds.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::bidding::TotalsRecord;
 use shared::catalog::{AuctionRecord, ItemRecord};
 use shared::domain::{AuctionId, UserId};
-use shared::http::{ApiError, json};
-use shared::store::{Index, Store};
+use shared::http::sealed::{open, seal};
+use shared::http::{ApiError, json, page_parameters};
+use shared::store::{Index, Query, Read, Store, s};
 
-use super::replay::{item_bids, replay_item, stored_matches};
+use super::replay::{MAX_REPLAYED_BIDS, item_bids, replay_item, stored_matches};
 use crate::AppState;
 use crate::catalog::auctions::visible_auction;
+use crate::catalog::publish::MAX_LOTS;
 
-/// What a reconcile found.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// What one page of a reconcile found.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReconcileReport {
     pub auction_id: AuctionId,
+    /// Items replayed in this page.
     pub items: usize,
+    /// Bid entries replayed in this page.
     pub bids: usize,
     /// Each difference between the store and the replay (never a maximum's value).
     pub differences: Vec<String>,
+    /// Where the next page starts; `null` when the whole auction is checked.
+    pub next_cursor: Option<String>,
+}
+
+/// Bid entries one page replays (it always takes at least one whole item).
+pub const PAGE_BIDS: usize = 2_000;
+
+/// Where a page starts: the next lot to replay, then the bidders' totals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+enum Position {
+    Lots { next: usize },
+    Totals { inner: Option<String> },
 }
 
 /// Replays the auction's bids and reports what the store holds differently.
@@ -36,11 +53,15 @@ pub struct ReconcileReport {
     tag = "bidding",
     operation_id = "reconcileAuction",
     security(("bearer" = [])),
-    params(("auctionId" = String, Path, description = "The auction's id.")),
+    params(
+        ("auctionId" = String, Path, description = "The auction's id."),
+        ("cursor" = Option<String>, Query, description = "Where the previous page ended."),
+    ),
     responses(
-        (status = 200, description = "The report; `differences` is empty when all agrees.", body = ReconcileReport),
+        (status = 200, description = "One page of the report: the lots it replayed (up to about 2,000 bid entries) or the totals it compared; `differences` is empty when all agrees, `nextCursor` continues.", body = ReconcileReport),
         (status = 403, description = "Only those who run the auction, and staff.", body = shared::http::Problem),
         (status = 404, description = "No such auction the caller may see.", body = shared::http::Problem),
+        (status = 422, description = "`cursor` is not one this report issued.", body = shared::http::Problem),
     ),
 )]
 #[tracing::instrument(skip_all)]
@@ -51,81 +72,197 @@ pub async fn get_auctions_auction_reconcile(
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
     access.require(&auction, "reconcile:run")?;
-    let report = reconcile(&state.store, &auction).await?;
+    let (_, cursor) = page_parameters(&request)?;
+    let key = state.cursor_key()?;
+    let position = match cursor {
+        None => Position::Lots { next: 0 },
+        Some(cursor) => serde_json::from_slice(&open(key, &cursor)?)
+            .map_err(|_| ApiError::invalid("cursor", "is not a cursor this report issued"))?,
+    };
+    let (mut report, next) = reconcile_page(&state.store, &auction, position).await?;
     if !report.differences.is_empty() {
         tracing::warn!(auction.id = %auction.id, differences = report.differences.len(), "reconcile found differences");
     }
+    // Sealed: a totals cursor names a bidder.
+    report.next_cursor = next
+        .map(|position| {
+            let plain = serde_json::to_vec(&position).map_err(anyhow::Error::new)?;
+            seal(key, &plain)
+        })
+        .transpose()?;
     json(StatusCode::OK, &report)
 }
 
-/// Replays every item of `auction` and compares (also the tests' check after each test).
+/// Replays every item of `auction` and compares, page after page (the tests' check after each
+/// test; a request reads one page).
 pub async fn reconcile(
     store: &Store,
     auction: &AuctionRecord,
 ) -> Result<ReconcileReport, ApiError> {
+    let mut whole = ReconcileReport {
+        auction_id: auction.id,
+        ..ReconcileReport::default()
+    };
+    let mut position = Some(Position::Lots { next: 0 });
+    while let Some(at) = position {
+        let (page, next) = reconcile_page(store, auction, at).await?;
+        whole.items += page.items;
+        whole.bids += page.bids;
+        whole.differences.extend(page.differences);
+        position = next;
+    }
+    Ok(whole)
+}
+
+/// One bounded page: lots from `position` until [`PAGE_BIDS`] entries are replayed, or one
+/// page of the bidders' totals.
+async fn reconcile_page(
+    store: &Store,
+    auction: &AuctionRecord,
+    position: Position,
+) -> Result<(ReconcileReport, Option<Position>), ApiError> {
+    // At most 96 lots; a page of bids never needs more.
     let items: Vec<ItemRecord> = store
-        .query_all(Index::ITEMS_BY_AUCTION, &auction.id.to_string())
-        .await?;
-    let mut differences = Vec::new();
-    let mut bid_count = 0;
-    // What each bidder's totals must hold: the items they lead and the sum of their prices.
-    let mut expected: BTreeMap<UserId, (Decimal, BTreeSet<String>)> = BTreeMap::new();
-    for item in &items {
-        let terms = super::terms_of(item, auction);
-        let bids = item_bids(store, item).await?;
-        bid_count += bids.len();
-        let replayed = replay_item(item, &terms, &bids, item.updated_at);
-        if !stored_matches(item, &replayed.summary) {
-            differences.push(format!(
-                "item {}: stored summary (price {:?}, leader {:?}, {} bids, ends {}) differs from the replay (price {:?}, leader {:?}, {} bids, ends {})",
-                item.id,
-                item.bidding.price.map(|p| p.to_string()),
-                item.bidding.leader.as_ref().map(|l| l.bidder_number),
-                item.bidding.bid_count,
-                item.ends_at,
-                replayed.summary.price.map(|p| p.to_string()),
-                replayed.summary.leader.as_ref().map(|l| l.bidder_number),
-                replayed.summary.bid_count,
-                replayed.summary.ends_at,
-            ));
+        .query_at_most(Index::ITEMS_BY_AUCTION, &auction.id.to_string(), MAX_LOTS)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("auction {} holds more lots than it may", auction.id))?;
+    let mut report = ReconcileReport {
+        auction_id: auction.id,
+        ..ReconcileReport::default()
+    };
+    let next = match position {
+        Position::Lots { next } => {
+            let mut lot = next;
+            while let Some(item) = items.get(lot) {
+                if report.items > 0 && report.bids >= PAGE_BIDS {
+                    break;
+                }
+                replay_lot(store, auction, item, &mut report).await?;
+                lot += 1;
+            }
+            Some(if lot < items.len() {
+                Position::Lots { next: lot }
+            } else {
+                Position::Totals { inner: None }
+            })
         }
-        for bid in &replayed.changed {
-            differences.push(format!(
-                "item {}: bid {} (sequence {}) is stored differently from the replay",
-                item.id, bid.id, bid.sequence
-            ));
+        Position::Totals { inner } => {
+            compare_totals(store, auction, &items, inner, &mut report).await?
         }
+    };
+    Ok((report, next))
+}
+
+/// Replays one lot and notes where its summary or entries differ from the store.
+async fn replay_lot(
+    store: &Store,
+    auction: &AuctionRecord,
+    item: &ItemRecord,
+    report: &mut ReconcileReport,
+) -> Result<(), ApiError> {
+    report.items += 1;
+    let terms = super::terms_of(item, auction);
+    let Some(bids) = item_bids(store, item).await? else {
+        report.differences.push(format!(
+            "item {}: more than {MAX_REPLAYED_BIDS} bid entries; not replayed",
+            item.id
+        ));
+        return Ok(());
+    };
+    report.bids += bids.len();
+    let replayed = replay_item(item, &terms, &bids, item.updated_at);
+    if !stored_matches(item, &replayed.summary) {
+        report.differences.push(format!(
+            "item {}: stored summary (price {:?}, leader {:?}, {} bids, ends {}) differs from the replay (price {:?}, leader {:?}, {} bids, ends {})",
+            item.id,
+            item.bidding.price.map(|p| p.to_string()),
+            item.bidding.leader.as_ref().map(|l| l.bidder_number),
+            item.bidding.bid_count,
+            item.ends_at,
+            replayed.summary.price.map(|p| p.to_string()),
+            replayed.summary.leader.as_ref().map(|l| l.bidder_number),
+            replayed.summary.bid_count,
+            replayed.summary.ends_at,
+        ));
+    }
+    for bid in &replayed.changed {
+        report.differences.push(format!(
+            "item {}: bid {} (sequence {}) is stored differently from the replay",
+            item.id, bid.id, bid.sequence
+        ));
+    }
+    Ok(())
+}
+
+/// What the totals must hold, from the lots' stored leaders: each leader carries the items
+/// they lead and the sum of their prices. On the first totals page every leader's totals are
+/// read and compared; then each page of stored totals is checked for bidders who lead nothing
+/// but still carry something.
+async fn compare_totals(
+    store: &Store,
+    auction: &AuctionRecord,
+    items: &[ItemRecord],
+    inner: Option<String>,
+    report: &mut ReconcileReport,
+) -> Result<Option<Position>, ApiError> {
+    let mut expected: BTreeMap<UserId, (u32, Decimal, BTreeSet<String>)> = BTreeMap::new();
+    for item in items {
         if let (Some(leader), Some(price)) = (&item.bidding.leader, item.bidding.price) {
             let held = expected.entry(leader.bidder).or_default();
-            held.0 += price.amount();
-            held.1.insert(item.id.to_string());
+            held.0 = leader.bidder_number;
+            held.1 += price.amount();
+            held.2.insert(item.id.to_string());
         }
     }
-    let stored: BTreeMap<UserId, TotalsRecord> = store
-        .query_all::<TotalsRecord>(Index::TOTALS_BY_AUCTION, &auction.id.to_string())
-        .await?
-        .into_iter()
-        .map(|t| (t.bidder_id, t))
-        .collect();
-    let bidders: BTreeSet<UserId> = expected.keys().chain(stored.keys()).copied().collect();
-    for bidder in bidders {
-        let (subtotal, items) = expected.remove(&bidder).unwrap_or_default();
+    let differs = |number: u32,
+                   stored: Option<&TotalsRecord>,
+                   subtotal,
+                   items: &BTreeSet<String>| {
         let (stored_subtotal, stored_items) = stored
-            .get(&bidder)
             .map(|t| (t.subtotal.amount(), t.items.clone()))
             .unwrap_or_default();
-        if subtotal != stored_subtotal || items != stored_items {
-            differences.push(format!(
-                "totals of bidder {bidder}: stored {stored_subtotal} for {} items, replay {subtotal} for {} items",
+        (subtotal != stored_subtotal || *items != stored_items).then(|| {
+            format!(
+                "totals of bidder number {number}: stored {stored_subtotal} for {} items, replay {subtotal} for {} items",
                 stored_items.len(),
                 items.len()
-            ));
+            )
+        })
+    };
+    if inner.is_none() {
+        let keys: Vec<String> = expected
+            .keys()
+            .map(|bidder| TotalsRecord::key(auction.id, *bidder))
+            .collect();
+        let stored: BTreeMap<UserId, TotalsRecord> = store
+            .get_many::<TotalsRecord>(&keys, Read::Strong)
+            .await?
+            .into_iter()
+            .map(|t| (t.bidder_id, t))
+            .collect();
+        for (bidder, (number, subtotal, items)) in &expected {
+            report
+                .differences
+                .extend(differs(*number, stored.get(bidder), *subtotal, items));
         }
     }
-    Ok(ReconcileReport {
-        auction_id: auction.id,
-        items: items.len(),
-        bids: bid_count,
-        differences,
-    })
+    let query = Query::index(Index::TOTALS_BY_AUCTION, s(auction.id.to_string()))
+        .limit(100)
+        .after(inner.as_deref());
+    let page = store.query::<TotalsRecord>(query).await?;
+    for totals in page
+        .items
+        .iter()
+        .filter(|t| !expected.contains_key(&t.bidder_id))
+    {
+        report.differences.extend(differs(
+            totals.bidder_number,
+            Some(totals),
+            Decimal::ZERO,
+            &BTreeSet::new(),
+        ));
+    }
+    Ok(page
+        .next_cursor
+        .map(|inner| Position::Totals { inner: Some(inner) }))
 }

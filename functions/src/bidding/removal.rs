@@ -172,7 +172,9 @@ async fn change(
     }
     let terms = super::terms_of(&item, &auction);
 
-    let mut bids = item_bids(&state.store, &item).await?;
+    let mut bids = item_bids(&state.store, &item)
+        .await?
+        .ok_or_else(too_many_bids)?;
     for entry in bids.iter_mut().filter(|b| b.id == bid.id) {
         entry.status = match change {
             Change::Remove => BidStatus::Removed,
@@ -196,10 +198,7 @@ async fn change(
     }
     let totals = totals_changes(&item.summary(), &replayed.summary);
     if changed.len() + totals.len() + 2 > MAX_WRITES {
-        return Err(ApiError::conflict(
-            "TOO_MANY_BIDS_TO_REPLAY",
-            "Too many of this item's bids change at once to write them in one step.",
-        ));
+        return Err(too_many_bids());
     }
 
     // Guarded like a bid: the same version, and the close still ahead.
@@ -257,5 +256,12 @@ fn item_closed() -> ApiError {
     ApiError::conflict(
         "ITEM_CLOSED",
         "The item has closed; its bids no longer change.",
+    )
+}
+
+fn too_many_bids() -> ApiError {
+    ApiError::conflict(
+        "TOO_MANY_BIDS_TO_REPLAY",
+        "Too many of this item's bids would change at once to replay and write them in one step.",
     )
 }

@@ -19,13 +19,18 @@ pub(super) struct Replayed {
     pub changed: Vec<BidRecord>,
 }
 
-/// Every bid entry of `item`, in the order they were accepted.
+/// The most bid entries of one item a request replays: reading them is 100 queries, well
+/// within a function's time.
+pub const MAX_REPLAYED_BIDS: usize = 10_000;
+
+/// Every bid entry of `item`, in the order they were accepted; `None` when it has more than
+/// [`MAX_REPLAYED_BIDS`].
 pub(super) async fn item_bids(
     store: &Store,
     item: &ItemRecord,
-) -> Result<Vec<BidRecord>, StoreError> {
+) -> Result<Option<Vec<BidRecord>>, StoreError> {
     store
-        .query_all(Index::BIDS_BY_ITEM, &item.id.to_string())
+        .query_at_most(Index::BIDS_BY_ITEM, &item.id.to_string(), MAX_REPLAYED_BIDS)
         .await
 }
 

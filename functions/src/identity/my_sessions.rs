@@ -3,8 +3,8 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
-use shared::domain::{SessionId, Timestamp, UserId};
-use shared::http::{ApiError, json, no_content, path_parameter};
+use shared::domain::{SessionId, Timestamp};
+use shared::http::{ApiError, json, no_content, page_parameters, path_parameter};
 use shared::identity::SessionRecord;
 use shared::store::{Index, Query, Read, s};
 
@@ -39,8 +39,12 @@ pub struct SessionList {
     tag = "identity",
     operation_id = "listMySessions",
     security(("bearer" = [])),
+    params(
+        ("limit" = Option<u32>, Query, description = "At most this many (default 20, max 100)."),
+        ("cursor" = Option<String>, Query, description = "Where the previous page ended."),
+    ),
     responses(
-        (status = 200, description = "Live sessions, newest first.", body = SessionList),
+        (status = 200, description = "Live sessions, newest first, a page at a time.", body = SessionList),
         (status = 401, description = "No valid token.", body = shared::http::Problem),
     ),
 )]
@@ -50,10 +54,20 @@ pub async fn get_me_sessions(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
+    caller.require("session:manage:own")?;
     let now = state.clock.now();
-    let sessions = live_sessions(state, caller.id(), now).await?;
-    let items = sessions
+    let (limit, cursor) = page_parameters(&request)?;
+    let query = Query::index(Index::SESSIONS_BY_USER, s(caller.id().to_string()))
+        .descending()
+        .limit(limit)
+        .after(cursor.as_deref());
+    let page = state.store.query::<SessionRecord>(query).await?;
+    // Ended, expired and superseded sessions (a password change) are left out, so a page
+    // may hold fewer than `limit` while `nextCursor` says there is more.
+    let items = page
+        .items
         .into_iter()
+        .filter(|session| session.is_current(now, caller.user.credentials_version))
         .map(|session| SessionView {
             current: Some(session.id) == caller.session,
             id: session.id,
@@ -67,7 +81,7 @@ pub async fn get_me_sessions(
         StatusCode::OK,
         &SessionList {
             items,
-            next_cursor: None,
+            next_cursor: page.next_cursor,
         },
     )
 }
@@ -91,6 +105,7 @@ pub async fn delete_me_sessions_session(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
+    caller.require("session:manage:own")?;
     let id: SessionId = path_parameter(&request, "sessionId")?;
     // Someone else's session answers exactly like a session that does not exist.
     let session = state
@@ -101,30 +116,4 @@ pub async fn delete_me_sessions_session(
         .ok_or(ApiError::NotFound)?;
     revoke(state, &session, state.clock.now()).await?;
     no_content()
-}
-
-/// Every live session of `user` (a person has a handful; pages are followed to the end).
-pub(super) async fn live_sessions(
-    state: &AppState,
-    user: UserId,
-    now: Timestamp,
-) -> Result<Vec<SessionRecord>, ApiError> {
-    let mut sessions = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let query = Query::index(Index::SESSIONS_BY_USER, s(user.to_string()))
-            .descending()
-            .limit(100)
-            .after(cursor.as_deref());
-        let page = state.store.query::<SessionRecord>(query).await?;
-        sessions.extend(
-            page.items
-                .into_iter()
-                .filter(|session| session.is_live(now)),
-        );
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(sessions),
-        }
-    }
 }

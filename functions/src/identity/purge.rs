@@ -10,9 +10,7 @@ use shared::http::{ApiError, no_content, parse_json_body};
 use shared::identity::{PasswordHash, RefreshToken, Secret, UserRecord};
 use shared::store::{Collection, Condition, Update, n, s};
 
-use super::my_sessions::live_sessions;
 use super::password::confirm_password;
-use super::refresh::revoke;
 use crate::AppState;
 
 /// The account's password: purging cannot be undone, so a borrowed access token alone is not
@@ -106,10 +104,8 @@ pub(super) async fn purge(
             Some(claimed_by_user()),
         )?
         .create(&audit)?;
+    // The raised credentials version ends every session of the account at once.
     state.store.transact(transaction).await?;
-    for session in live_sessions(state, user.id, now).await? {
-        revoke(state, &session, now).await?;
-    }
     tracing::info!(user.id = %user.id, actor.id = %actor, "personal data purged");
     Ok(())
 }

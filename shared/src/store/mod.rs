@@ -266,13 +266,15 @@ impl Store {
         })
     }
 
-    /// Every `R` on `index` under `partition`, page by page: for sets that stay small (an
-    /// item's bids, an auction's lots and totals), never for open-ended lists.
-    pub async fn query_all<R: Record>(
+    /// Every `R` on `index` under `partition`, page by page, or `None` as soon as there are
+    /// more than `at_most`: a request reads a whole set (an item's bids, an auction's lots)
+    /// only up to a bound it can afford, whatever the data.
+    pub async fn query_at_most<R: Record>(
         &self,
         index: Index,
         partition: &str,
-    ) -> Result<Vec<R>, StoreError> {
+        at_most: usize,
+    ) -> Result<Option<Vec<R>>, StoreError> {
         let mut records = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -281,9 +283,12 @@ impl Store {
                 .after(cursor.as_deref());
             let page = self.query::<R>(query).await?;
             records.extend(page.items);
+            if records.len() > at_most {
+                return Ok(None);
+            }
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
-                None => return Ok(records),
+                None => return Ok(Some(records)),
             }
         }
     }
