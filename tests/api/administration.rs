@@ -150,8 +150,22 @@ async fn every_admin_route_is_refused_to_every_non_admin_seeded_role(
                 .0,
             ),
         ];
+        // Staff read accounts, roles and groups (user:read:any, role:read, group:read) and
+        // change none of them.
+        let reads = [
+            "GET /users",
+            "GET /users/{id}",
+            "GET /roles",
+            "GET /permissions",
+            "GET /groups",
+        ];
         for (route, status) in answers {
-            assert_eq!(status, 403, "{username} on {route}");
+            let expected = if username == "genesis-staff" && reads.contains(&route) {
+                200
+            } else {
+                403
+            };
+            assert_eq!(status, expected, "{username} on {route}");
         }
     }
     // Nothing changed: the administrator is still active.
@@ -292,7 +306,7 @@ async fn a_role_change_takes_effect_on_the_next_request(app: TestApp) -> anyhow:
         .expect("audited");
     assert_eq!(
         entry.details["removed"],
-        json!(["bid:place", "buy_now:place", "second_chance:respond:own"])
+        json!(["bid:place", "buy_now:place"])
     );
 
     let unknown = json!({"description": "d", "permissions": ["bid:place", "fly:away"]});
@@ -353,7 +367,7 @@ async fn a_role_change_takes_effect_on_the_next_request(app: TestApp) -> anyhow:
     );
     assert_eq!(
         (status, catalog["items"].as_array().map(Vec::len)),
-        (200, Some(54))
+        (200, Some(47))
     );
     Ok(())
 }

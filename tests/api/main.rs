@@ -8,6 +8,7 @@ mod bounds;
 mod catalog;
 mod identity;
 mod lockout;
+mod permissions;
 mod platform;
 mod routes;
 mod seeds;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         identity::trials(),
         lockout::trials(),
         administration::trials(),
+        permissions::trials(),
         catalog::trials(),
         bidding::trials(),
         bounds::trials(),

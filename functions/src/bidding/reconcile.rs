@@ -10,6 +10,7 @@ use lambda_http::{Body, Request, Response};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use shared::bidding::TotalsRecord;
+use shared::catalog::access::Power;
 use shared::catalog::{AuctionRecord, ItemRecord};
 use shared::domain::{AuctionId, UserId};
 use shared::http::sealed::{open, seal};
@@ -71,7 +72,7 @@ pub async fn get_auctions_auction_reconcile(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require(&auction, "reconcile:run")?;
+    access.require(&auction, Power::Reconcile)?;
     let (_, cursor) = page_parameters(&request)?;
     let key = state.cursor_key()?;
     let position = match cursor {

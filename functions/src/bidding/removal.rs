@@ -8,6 +8,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::audit::{AuditAction, AuditRecord};
 use shared::bidding::{BidRecord, BidStatus, TotalsRecord, totals_changes};
+use shared::catalog::access::Power;
 use shared::catalog::{AuctionAccess, AuctionRecord, ItemRecord, ItemStatus};
 use shared::domain::BidId;
 use shared::http::{ApiError, json, parse_json_body, path_parameter};
@@ -134,8 +135,8 @@ async fn change(
         .ok_or(ApiError::NotFound)?;
     let access = AuctionAccess::of(&state.store, Some(caller), &auction).await?;
     let permission = match change {
-        Change::Remove => "bid:remove:any",
-        Change::Restore => "bid:restore:any",
+        Change::Remove => Power::RemoveBid,
+        Change::Restore => Power::RestoreBid,
     };
     access.require(&auction, permission)?;
     if bid.automatic {

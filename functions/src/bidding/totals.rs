@@ -5,6 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::bidding::TotalsRecord;
 use shared::catalog::AuctionRecord;
+use shared::catalog::access::Power;
 use shared::domain::{AuctionId, CurrencyAmount, UserId};
 use shared::http::{ApiError, json, page_parameters};
 use shared::store::{Index, Query, s};
@@ -83,7 +84,7 @@ pub async fn get_auctions_auction_totals(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require(&auction, "totals:read:any")?;
+    access.require(&auction, Power::ReadTotals)?;
     let (limit, cursor) = page_parameters(&request)?;
     let query = Query::index(Index::TOTALS_BY_AUCTION, s(auction.id.to_string()))
         .limit(limit)

@@ -5,6 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::audit::{AuditAction, AuditRecord};
+use shared::catalog::access::Power;
 use shared::domain::{Timestamp, UserId};
 use shared::http::{ApiError, json, page_parameters};
 use shared::store::{Index, Query, s};
@@ -71,7 +72,7 @@ pub async fn get_auctions_auction_audit(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require(&auction, "audit:read")?;
+    access.require(&auction, Power::ReadAudit)?;
     let (limit, cursor) = page_parameters(&request)?;
     let query = Query::index(Index::AUDIT_BY_AUCTION, s(auction.id.to_string()))
         .descending()

@@ -7,6 +7,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::audit::{self, AuditAction, AuditRecord, audited_update};
+use shared::catalog::access::Power;
 use shared::catalog::draft::{self, Checks, SettingsInput};
 use shared::catalog::{
     AuctionNotifications, AuctionRecord, AuctionStatus, ItemRecord, ItemType, MembershipRecord,
@@ -48,6 +49,22 @@ pub struct AuctionChanges {
     pub settings: Option<SettingsInput>,
     /// Changeable at any time (audited as `auction_notifications_updated`).
     pub notifications: Option<AuctionNotifications>,
+}
+
+impl AuctionChanges {
+    /// Whether the body changes the notification settings and nothing else (a power of its
+    /// own: `auction:notifications:*`).
+    fn only_notifications(&self) -> bool {
+        self.notifications.is_some()
+            && self.name.is_none()
+            && self.description.is_none()
+            && self.thumbnail.is_none()
+            && self.payment_url.is_none()
+            && self.starts_at.is_none()
+            && self.ends_at.is_none()
+            && self.time_zone.is_none()
+            && self.settings.is_none()
+    }
 }
 
 /// Changes to an item; `null` clears an optional field.
@@ -226,8 +243,15 @@ pub async fn patch_auctions_auction(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require(&auction, "auction:update:any")?;
     let changes: AuctionChanges = parse_json_body(&request)?;
+    access.require(
+        &auction,
+        if changes.only_notifications() {
+            Power::ChangeNotifications
+        } else {
+            Power::UpdateAuction
+        },
+    )?;
     let now = state.clock.now();
     let in_setup = auction.status == AuctionStatus::Setup;
     let mut edits = Edits::new(now);
@@ -342,7 +366,7 @@ pub async fn delete_auctions_auction(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require(&auction, "auction:delete:any")?;
+    access.require(&auction, Power::DeleteAuction)?;
     let now = state.clock.now();
     if auction.status != AuctionStatus::Setup {
         return Err(ApiError::conflict(
@@ -415,7 +439,7 @@ pub async fn patch_items_item(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (item, auction, access) = visible_item(state, &request, Some(&caller)).await?;
-    access.require(&auction, "item:update:any")?;
+    access.require(&auction, Power::UpdateItem)?;
     let changes: ItemChanges = parse_json_body(&request)?;
     let now = state.clock.now();
     let in_setup = auction.status == AuctionStatus::Setup;
@@ -515,7 +539,7 @@ pub async fn delete_items_item(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (item, auction, access) = visible_item(state, &request, Some(&caller)).await?;
-    access.require(&auction, "item:delete:any")?;
+    access.require(&auction, Power::DeleteItem)?;
     if auction.status != AuctionStatus::Setup {
         return Err(ApiError::conflict(
             "AUCTION_PUBLISHED",

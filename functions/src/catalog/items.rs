@@ -5,6 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::audit::{AuditAction, AuditRecord};
 use shared::bidding::BidState;
+use shared::catalog::access::Power;
 use shared::catalog::draft::{self, Checks, NewItem};
 use shared::catalog::{AuctionAccess, AuctionRecord, AuctionStatus, ItemRecord, ItemStatus, views};
 use shared::domain::ItemId;
@@ -50,7 +51,7 @@ pub async fn post_auctions_auction_items(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (mut auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require(&auction, "item:create:any")?;
+    access.require(&auction, Power::CreateItem)?;
     let input: NewItem = parse_json_body(&request)?;
     let mut checks = Checks::default();
     let name = checks.field("name", draft::title(&input.name));

@@ -5,6 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::audit::{self, AuditAction, AuditRecord, audited_update};
+use shared::catalog::access::Power;
 use shared::catalog::{MembershipRecord, MembershipRole, MembershipStatus};
 use shared::domain::{Timestamp, UserId};
 use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parameter};
@@ -15,6 +16,7 @@ use crate::AppState;
 
 /// Staff who may run any auction's members.
 const MANAGE_ANY: &str = "membership:manage:any";
+const MANAGE_OWN: &str = "membership:manage:own";
 
 /// A member of an auction.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -90,7 +92,7 @@ pub async fn get_auctions_auction_members(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require(&auction, shared::catalog::access::READ_ANY)?;
+    access.require(&auction, Power::ReadMembers)?;
     let (limit, cursor) = page_parameters(&request)?;
     let query = Query::index(Index::MEMBERSHIPS_BY_AUCTION, s(auction.id.to_string()))
         .limit(limit)
@@ -130,7 +132,7 @@ pub async fn patch_auctions_auction_members_user(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require(&auction, MANAGE_ANY)?;
+    access.require(&auction, Power::ManageMembers)?;
     let user: UserId = path_parameter(&request, "userId")?;
     let change: MemberChange = parse_json_body(&request)?;
     let member = state
@@ -155,7 +157,9 @@ pub async fn patch_auctions_auction_members_user(
     // Managers run bidders and clerks; only the owner and staff appoint managers.
     let appoints_manager =
         change.role == Some(MembershipRole::Manager) || member.role == MembershipRole::Manager;
-    if appoints_manager && !(access.owner || access.permissions.contains(MANAGE_ANY)) {
+    if appoints_manager
+        && !(access.owns_with(MANAGE_OWN) || access.permissions.contains(MANAGE_ANY))
+    {
         return Err(ApiError::Forbidden {
             code: "FORBIDDEN",
             detail: "Only the owner or staff appoint or change managers.".into(),

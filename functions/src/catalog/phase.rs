@@ -5,6 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::audit::{AuditAction, AuditRecord};
+use shared::catalog::access::Power;
 use shared::catalog::{AuctionCode, AuctionCodeRecord, AuctionRecord, AuctionStatus, EventType};
 use shared::http::{ApiError, json, parse_json_body};
 use shared::store::{Collection, Condition, StoreError, Update, n, s, to_attribute};
@@ -51,12 +52,7 @@ pub async fn post_auctions_auction_phase(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    if !(access.owner || caller.can("auction:phase:any")) {
-        return Err(ApiError::Forbidden {
-            code: "FORBIDDEN",
-            detail: "Only the auction's owner or an administrator may change its phase.".into(),
-        });
-    }
+    access.require(&auction, Power::ChangePhase)?;
     let change: PhaseChange = parse_json_body(&request)?;
     let now = state.clock.now();
     let current = auction.effective_status(now);
@@ -131,7 +127,7 @@ pub async fn post_auctions_auction_code(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require(&auction, "auction:code:any")?;
+    access.require(&auction, Power::RotateCode)?;
     if auction.event_type != EventType::Private {
         return Err(ApiError::conflict(
             "NOT_PRIVATE",

@@ -7,6 +7,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::audit::{AuditAction, AuditRecord};
 use shared::bidding::BiddingTerms;
+use shared::catalog::access::Power;
 use shared::catalog::{
     AuctionCode, AuctionCodeRecord, AuctionRecord, AuctionStatus, EventType, ItemRecord,
 };
@@ -48,7 +49,7 @@ pub async fn post_auctions_auction_publish(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    access.require(&auction, "auction:publish:any")?;
+    access.require(&auction, Power::Publish)?;
     if auction.status != AuctionStatus::Setup {
         return Err(ApiError::conflict(
             "ILLEGAL_TRANSITION",

@@ -12,7 +12,7 @@ use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parame
 use shared::identity::{GlobalRole, GroupRecord};
 use shared::store::{Index, Query, Read, s};
 
-use super::roles::{ROLE_MANAGE, checked_description};
+use super::roles::checked_description;
 use crate::AppState;
 
 /// A group and the roles it grants.
@@ -66,7 +66,7 @@ pub struct GroupUpdate {
 )]
 #[tracing::instrument(skip_all)]
 pub async fn get_groups(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
-    state.caller(&request).await?.require(ROLE_MANAGE)?;
+    state.caller(&request).await?.require("group:read")?;
     let (limit, cursor) = page_parameters(&request)?;
     let query = Query::index(Index::GROUPS_BY_ENTITY, s(GroupRecord::ENTITY))
         .limit(limit)
@@ -100,7 +100,7 @@ pub async fn put_groups_group_name(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
-    caller.require(ROLE_MANAGE)?;
+    caller.require("group:manage")?;
     let name: String = path_parameter(&request, "groupName")?;
     let name = shared::identity::profile::username(&name)
         .map_err(|_| ApiError::invalid("groupName", shared::identity::profile::USERNAME_RULE))?;

@@ -26,6 +26,7 @@ use crate::AppState;
 #[tracing::instrument(skip_all)]
 pub async fn get_me(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
+    caller.require("profile:read:own")?;
     json(StatusCode::OK, &UserView::from(caller))
 }
 

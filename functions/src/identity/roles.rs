@@ -17,6 +17,7 @@ use crate::AppState;
 
 /// The permission administrators need to see and edit roles and groups.
 pub(super) const ROLE_MANAGE: &str = "role:manage";
+const ROLE_READ: &str = "role:read";
 
 /// One permission of the catalog.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -88,7 +89,7 @@ pub async fn get_permissions(
     state: &AppState,
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
-    state.caller(&request).await?.require(ROLE_MANAGE)?;
+    state.caller(&request).await?.require(ROLE_READ)?;
     let (limit, cursor) = page_parameters(&request)?;
     let query = Query::index(Index::PERMISSIONS_BY_ENTITY, s(PermissionRecord::ENTITY))
         .limit(limit)
@@ -122,7 +123,7 @@ pub async fn get_permissions(
 )]
 #[tracing::instrument(skip_all)]
 pub async fn get_roles(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
-    state.caller(&request).await?.require(ROLE_MANAGE)?;
+    state.caller(&request).await?.require(ROLE_READ)?;
     let (limit, cursor) = page_parameters(&request)?;
     let query = Query::index(Index::ROLES_BY_ENTITY, s(RoleRecord::ENTITY))
         .limit(limit)

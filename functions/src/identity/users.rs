@@ -20,6 +20,7 @@ use crate::AppState;
 
 /// The permission administrators need for every `/users` route.
 const USER_MANAGE: &str = "user:manage";
+const USER_READ: &str = "user:read:any";
 
 /// An account in a list.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -86,7 +87,7 @@ pub struct UserChanges {
 )]
 #[tracing::instrument(skip_all)]
 pub async fn get_users(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
-    state.caller(&request).await?.require(USER_MANAGE)?;
+    state.caller(&request).await?.require(USER_READ)?;
     let (limit, cursor) = page_parameters(&request)?;
     let query = Query::index(Index::USERS_BY_ENTITY, s(UserRecord::ENTITY))
         .limit(limit)
@@ -181,7 +182,7 @@ pub async fn get_users_user(
     state: &AppState,
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
-    state.caller(&request).await?.require(USER_MANAGE)?;
+    state.caller(&request).await?.require(USER_READ)?;
     let user = target_user(state, &request).await?;
     json(
         StatusCode::OK,
@@ -214,6 +215,7 @@ pub async fn patch_users_user(
     caller.require(USER_MANAGE)?;
     let user = target_user(state, &request).await?;
     let changes: UserChanges = parse_json_body(&request)?;
+    only_admins_touch_admins(&caller, &user)?;
     if user.status == UserStatus::Purged {
         return Err(ApiError::NotFound);
     }
@@ -312,9 +314,10 @@ pub async fn delete_users_user(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
-    caller.require(USER_MANAGE)?;
+    caller.require("pii:purge")?;
     let user = target_user(state, &request).await?;
     refuse_purging_an_administrator_s_own_account(&caller, &user)?;
+    only_admins_touch_admins(&caller, &user)?;
     if user.status != UserStatus::Purged {
         purge(state, &user, caller.id()).await?;
     }
@@ -327,6 +330,18 @@ fn only_admins_grant_admin(caller: &Caller, role: GlobalRole) -> Result<(), ApiE
         return Err(ApiError::Forbidden {
             code: "FORBIDDEN",
             detail: "Only an administrator may make an administrator.".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Only an administrator demotes, disables or purges an administrator: `user:manage` or
+/// `pii:purge` granted to operators does not reach the platform's owners.
+fn only_admins_touch_admins(caller: &Caller, user: &UserRecord) -> Result<(), ApiError> {
+    if user.user_role == GlobalRole::Admin && caller.user.user_role != GlobalRole::Admin {
+        return Err(ApiError::Forbidden {
+            code: "FORBIDDEN",
+            detail: "Only an administrator may change or purge an administrator.".into(),
         });
     }
     Ok(())

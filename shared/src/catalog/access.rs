@@ -12,6 +12,80 @@ use crate::store::{Read, Store, StoreError};
 
 /// Staff see every auction.
 pub const READ_ANY: &str = "auction:read:any";
+/// Owners see their own drafts and private fields, and read what only those who run an
+/// auction read (members, audit, totals, reconcile).
+pub const READ_OWN: &str = "auction:read:own";
+
+/// Something done to one auction by those who run it or the platform. Each is allowed by
+/// one of three things: the owner holding its `:own` permission (so taking the artist role
+/// away stops an owner), a manager's membership (for the powers managers have), or the
+/// platform-wide permission that grants it in any auction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Power {
+    UpdateAuction,
+    ChangeNotifications,
+    DeleteAuction,
+    Publish,
+    ChangePhase,
+    RotateCode,
+    CreateItem,
+    UpdateItem,
+    DeleteItem,
+    ReadMembers,
+    ManageMembers,
+    ReadAudit,
+    ReadTotals,
+    Reconcile,
+    RemoveBid,
+    RestoreBid,
+}
+
+impl Power {
+    pub const ALL: [Power; 16] = [
+        Power::UpdateAuction,
+        Power::ChangeNotifications,
+        Power::DeleteAuction,
+        Power::Publish,
+        Power::ChangePhase,
+        Power::RotateCode,
+        Power::CreateItem,
+        Power::UpdateItem,
+        Power::DeleteItem,
+        Power::ReadMembers,
+        Power::ManageMembers,
+        Power::ReadAudit,
+        Power::ReadTotals,
+        Power::Reconcile,
+        Power::RemoveBid,
+        Power::RestoreBid,
+    ];
+
+    /// `(owner's permission, platform-wide permission, managers have it)`.
+    pub fn grants(self) -> (&'static str, &'static str, bool) {
+        match self {
+            Power::UpdateAuction => ("auction:update:own", "auction:update:any", true),
+            Power::ChangeNotifications => (
+                "auction:notifications:own",
+                "auction:notifications:any",
+                true,
+            ),
+            Power::DeleteAuction => ("auction:delete:own", "auction:delete:any", false),
+            Power::Publish => ("auction:publish:own", "auction:publish:any", false),
+            Power::ChangePhase => ("auction:phase:own", "auction:phase:any", false),
+            Power::RotateCode => ("auction:code:own", "auction:code:any", true),
+            Power::CreateItem => ("item:create:own", "item:create:any", true),
+            Power::UpdateItem => ("item:update:own", "item:update:any", true),
+            Power::DeleteItem => ("item:delete:own", "item:delete:any", true),
+            Power::ReadMembers => ("membership:manage:own", READ_ANY, true),
+            Power::ManageMembers => ("membership:manage:own", "membership:manage:any", true),
+            Power::ReadAudit => (READ_OWN, "audit:read", true),
+            Power::ReadTotals => (READ_OWN, "totals:read:any", true),
+            Power::Reconcile => (READ_OWN, "reconcile:run", true),
+            Power::RemoveBid => ("bid:remove:own", "bid:remove:any", true),
+            Power::RestoreBid => ("bid:restore:own", "bid:restore:any", true),
+        }
+    }
+}
 
 impl MembershipRole {
     fn rank(self) -> u8 {
@@ -80,32 +154,35 @@ impl AuctionAccess {
             .map(|m| m.role.narrowed_by(m.role_override))
     }
 
-    /// Drafts: owner and staff. Published public auctions: anyone. Private: members too.
+    /// The owner, while they hold `permission` (the artist role's own powers).
+    pub fn owns_with(&self, permission: &str) -> bool {
+        self.owner && self.permissions.contains(permission)
+    }
+
+    /// A manager of the auction by membership (narrowed by any override).
+    fn manages(&self) -> bool {
+        !self.owner && self.role() == Some(MembershipRole::Manager)
+    }
+
+    /// Drafts: their owner (with `auction:read:own`) and staff. Published public auctions:
+    /// anyone. Private: members too.
     pub fn can_view(&self, auction: &AuctionRecord) -> bool {
-        if self.owner || self.staff_reader {
+        if self.owns_with(READ_OWN) || self.staff_reader {
             return true;
         }
         auction.status.is_published()
-            && (auction.event_type == EventType::Public || self.membership.is_some())
+            && (auction.event_type == EventType::Public || self.membership.is_some() || self.owner)
     }
 
-    /// Runs the auction by membership: its owner and managers.
-    pub fn runs(&self) -> bool {
-        matches!(
-            self.role(),
-            Some(MembershipRole::Owner | MembershipRole::Manager)
-        )
+    /// May use `power` here: see [`Power`].
+    pub fn may(&self, power: Power) -> bool {
+        let (own, any, managers) = power.grants();
+        self.owns_with(own) || (managers && self.manages()) || self.permissions.contains(any)
     }
 
-    /// May do what `any_permission` grants platform-wide: those who run the auction do it in
-    /// theirs; holders of the permission, in any.
-    pub fn may(&self, any_permission: &str) -> bool {
-        self.runs() || self.permissions.contains(any_permission)
-    }
-
-    /// Sees private fields (reserve prices, the auction code): owner, managers, staff.
+    /// Sees private fields (reserve prices, the auction code): the owner, managers, staff.
     pub fn sees_private(&self) -> bool {
-        self.runs() || self.staff_reader
+        self.owns_with(READ_OWN) || self.manages() || self.staff_reader
     }
 
     /// `404` unless the caller may see the auction.
@@ -117,11 +194,10 @@ impl AuctionAccess {
         }
     }
 
-    /// `404` if the caller may not even see it, `403` if they see it but may not do what
-    /// `any_permission` stands for.
-    pub fn require(&self, auction: &AuctionRecord, any_permission: &str) -> Result<(), ApiError> {
+    /// `404` if the caller may not even see it, `403` if they see it but may not use `power`.
+    pub fn require(&self, auction: &AuctionRecord, power: Power) -> Result<(), ApiError> {
         self.require_view(auction)?;
-        if self.may(any_permission) {
+        if self.may(power) {
             Ok(())
         } else {
             Err(ApiError::Forbidden {

@@ -31,7 +31,9 @@ impl Caller {
     /// Works out `user`'s effective roles and permissions from the current role and group maps.
     pub async fn load(store: &Store, user: UserRecord) -> Result<Self, StoreError> {
         let groups: Vec<GroupRecord> = store.get_many(&user.groups, Read::Strong).await?;
-        let mut roles = BTreeSet::from([user.user_role]);
+        // Every account holds the baseline `user` role (its own profile, sessions, bids),
+        // whatever its `userRole`.
+        let mut roles = BTreeSet::from([GlobalRole::User, user.user_role]);
         roles.extend(groups.iter().flat_map(|group| group.roles.iter().copied()));
         let names: Vec<String> = roles.iter().map(|role| role.as_str().to_string()).collect();
         let grants: Vec<RoleRecord> = store.get_many(&names, Read::Strong).await?;
