@@ -73,10 +73,16 @@ target/debug/load-seeds
 # gets both keys; deployed, only the functions that issue tokens get the private one.
 target/debug/dev-keys "$root/.local/jwt"
 export JWT_PUBLIC_KEY="$(cat "$root/.local/jwt/public.pem")"
-export JWT_PRIVATE_KEY="$(cat "$root/.local/jwt/private.pem")"
 # The key that seals list cursors, made once like the token keys.
 [[ -s "$root/.local/cursor.key" ]] || (umask 077; head -c 32 /dev/urandom | base64 > "$root/.local/cursor.key")
-export CURSOR_KEY="$(cat "$root/.local/cursor.key")"
+# Secrets live in Secrets Manager, as deployed: moto's, on the same local endpoint. The
+# functions get only the secrets' names and read them at cold start.
+export SECRETSMANAGER_ENDPOINT=${SECRETSMANAGER_ENDPOINT:-$DYNAMODB_ENDPOINT}
+export JWT_PRIVATE_KEY_SECRET="${TABLE_PREFIX}auction-platform/jwt-private-key"
+export CURSOR_KEY_SECRET="${TABLE_PREFIX}auction-platform/cursor-key"
+python infra/local_secrets.py "$SECRETSMANAGER_ENDPOINT" \
+  "$JWT_PRIVATE_KEY_SECRET=$root/.local/jwt/private.pem" \
+  "$CURSOR_KEY_SECRET=$root/.local/cursor.key"
 
 port_free "$api_port" || { echo "error: port $api_port is busy (set API_PORT)" >&2; exit 1; }
 setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" \

@@ -20,7 +20,20 @@ impl AppState {
     /// Sets up logging, reads the environment and connects the clients (startup only).
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
         shared::telemetry::init();
-        let config = Config::from_env().inspect_err(|error| {
+        Self::from_lookup(|name| std::env::var(name).ok()).await
+    }
+
+    /// The state from configuration read through `lookup`, secrets included (what
+    /// [`Self::from_env`] does with the process environment).
+    pub async fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, lambda_http::Error> {
+        let config = Config::from_lookup(&lookup);
+        let config = match config {
+            Ok(config) => config.with_secrets(&lookup).await,
+            Err(error) => Err(error),
+        }
+        .inspect_err(|error| {
             tracing::error!(error = %error, "configuration is incomplete; the function cannot start");
         })?;
         let store = Store::connect(&config.store).await;

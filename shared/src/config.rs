@@ -10,8 +10,9 @@ const LONGEST_COLLECTION: usize = 23;
 pub struct Config {
     pub store: StoreConfig,
     pub auth: AuthConfig,
-    /// Seals list cursors that could otherwise show records the caller may not see
-    /// (`CURSOR_KEY`, 32 bytes in base64); only the functions with such lists need it.
+    /// Seals list cursors that could otherwise show records the caller may not see (32
+    /// bytes, read from the secret `CURSOR_KEY_SECRET` names); only the functions with such
+    /// lists have it.
     pub cursor_key: Option<CursorKey>,
 }
 
@@ -22,6 +23,18 @@ pub struct CursorKey(pub [u8; 32]);
 impl std::fmt::Debug for CursorKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("CursorKey(<redacted>)")
+    }
+}
+
+impl CursorKey {
+    /// A key as stored: 32 bytes in base64 (`openssl rand -base64 32`).
+    pub fn parse(text: &str) -> Option<Self> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .map(Self)
     }
 }
 
@@ -39,7 +52,8 @@ pub struct StoreConfig {
 pub struct AuthConfig {
     /// Ed25519 public key (PEM) every function verifies access tokens with.
     pub public_key_pem: String,
-    /// Ed25519 private key (PEM): only the functions that issue tokens have it.
+    /// Ed25519 private key (PEM): only the functions that issue tokens have it, read from
+    /// the secret `JWT_PRIVATE_KEY_SECRET` names.
     pub private_key_pem: Option<String>,
     /// The `iss` of our tokens.
     pub issuer: String,
@@ -70,7 +84,7 @@ impl AuthConfig {
         Ok(Self {
             public_key_pem: present("JWT_PUBLIC_KEY")
                 .ok_or(ConfigError::Missing("JWT_PUBLIC_KEY"))?,
-            private_key_pem: present("JWT_PRIVATE_KEY"),
+            private_key_pem: None,
             issuer: present("JWT_ISSUER").unwrap_or_else(|| "auction-platform".into()),
             audience: present("JWT_AUDIENCE").unwrap_or_else(|| "auction-platform-api".into()),
             lockout_threshold: number(lookup, "LOGIN_LOCKOUT_THRESHOLD", 5, 1..=100)?,
@@ -101,6 +115,33 @@ fn number(
         })
 }
 
+/// The text of the secret `id`; an error naming the variable that named it.
+async fn secret(
+    client: &aws_sdk_secretsmanager::Client,
+    name: &'static str,
+    id: &str,
+) -> Result<String, ConfigError> {
+    let output = client
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|error| ConfigError::Invalid {
+            name,
+            reason: format!(
+                "the secret {id} could not be read: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&error)
+            ),
+        })?;
+    output
+        .secret_string
+        .filter(|text| !text.trim().is_empty())
+        .ok_or(ConfigError::Invalid {
+            name,
+            reason: format!("the secret {id} holds no text"),
+        })
+}
+
 /// A missing or unusable environment variable, named so the operator can fix it.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -118,26 +159,46 @@ impl Config {
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let cursor_key = match lookup("CURSOR_KEY").filter(|v| !v.trim().is_empty()) {
-            None => None,
-            Some(text) => {
-                use base64::Engine;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(text.trim())
-                    .ok()
-                    .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-                    .ok_or(ConfigError::Invalid {
-                        name: "CURSOR_KEY",
-                        reason: "must be 32 bytes in base64 (openssl rand -base64 32)".into(),
-                    })?;
-                Some(CursorKey(bytes))
-            }
-        };
         Ok(Self {
             store: StoreConfig::from_lookup(&lookup)?,
             auth: AuthConfig::from_lookup(&lookup)?,
-            cursor_key,
+            cursor_key: None,
         })
+    }
+
+    /// Reads the secrets this function was given the names of (`JWT_PRIVATE_KEY_SECRET`,
+    /// `CURSOR_KEY_SECRET`) from Secrets Manager, once, at cold start: secrets never sit in
+    /// the function's environment, where `lambda:GetFunctionConfiguration` would show them.
+    /// `SECRETSMANAGER_ENDPOINT` points at a local endpoint (moto, locally).
+    pub async fn with_secrets(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let named = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let (private_key, cursor_key) =
+            (named("JWT_PRIVATE_KEY_SECRET"), named("CURSOR_KEY_SECRET"));
+        if private_key.is_none() && cursor_key.is_none() {
+            return Ok(self);
+        }
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        let mut builder = aws_sdk_secretsmanager::config::Builder::from(&sdk);
+        if let Some(endpoint) = named("SECRETSMANAGER_ENDPOINT") {
+            builder = builder.endpoint_url(endpoint);
+        }
+        let client = aws_sdk_secretsmanager::Client::from_conf(builder.build());
+        if let Some(id) = private_key {
+            self.auth.private_key_pem = Some(secret(&client, "JWT_PRIVATE_KEY_SECRET", &id).await?);
+        }
+        if let Some(id) = cursor_key {
+            let text = secret(&client, "CURSOR_KEY_SECRET", &id).await?;
+            self.cursor_key = Some(CursorKey::parse(&text).ok_or(ConfigError::Invalid {
+                name: "CURSOR_KEY_SECRET",
+                reason: "the secret must be 32 bytes in base64 (openssl rand -base64 32)".into(),
+            })?);
+        }
+        Ok(self)
     }
 }
 
@@ -228,9 +289,24 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_private_key() {
-        let vars = [BASE[0], BASE[1], ("JWT_PRIVATE_KEY", "very-secret-key")];
-        let config = Config::from_lookup(lookup(&vars)).unwrap();
+        let mut config = Config::from_lookup(lookup(&BASE)).unwrap();
+        config.auth.private_key_pem = Some("very-secret-key".into());
         assert!(!format!("{config:?}").contains("very-secret-key"));
+    }
+
+    #[test]
+    fn secrets_are_never_read_from_the_environment() {
+        let vars = [
+            BASE[0],
+            BASE[1],
+            ("JWT_PRIVATE_KEY", "pem"),
+            ("CURSOR_KEY", "S2V5S2V5S2V5S2V5S2V5S2V5S2V5S2V5S2V5S2V5S2U="),
+        ];
+        let config = Config::from_lookup(lookup(&vars)).unwrap();
+        assert_eq!(
+            (config.auth.private_key_pem, config.cursor_key),
+            (None, None)
+        );
     }
 
     #[test]

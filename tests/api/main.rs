@@ -6,6 +6,7 @@ mod administration;
 mod bidding;
 mod bounds;
 mod catalog;
+mod deployment;
 mod identity;
 mod lockout;
 mod permissions;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         store::trials(),
         platform::trials(),
         routes::trials(),
+        deployment::trials(),
         seeds::trials(),
         identity::trials(),
         lockout::trials(),
