@@ -24,7 +24,8 @@ pub struct BidInput {
 }
 
 /// Places a bid (a proxy bid with `maxAmount`). The artist, those who run the auction,
-/// platform staff, revoked members and non-members of a private auction may not bid.
+/// platform staff and revoked members may not bid (403); to non-members of a private
+/// auction its items do not exist (404).
 #[utoipa::path(
     post,
     path = "/items/{itemId}/bids",
@@ -40,7 +41,7 @@ pub struct BidInput {
         (status = 201, description = "The bid was accepted.", body = PlacedBid),
         (status = 401, description = "Not signed in.", body = shared::http::Problem),
         (status = 403, description = "`NOT_ALLOWED_TO_BID`.", body = shared::http::Problem),
-        (status = 404, description = "No such item the caller may see.", body = shared::http::Problem),
+        (status = 404, description = "No such item the caller may see (a private auction's items, to those outside it).", body = shared::http::Problem),
         (status = 409, description = "`BID_TOO_LOW` (with `minimumBid`), `AUCTION_NOT_OPEN`, `ITEM_CLOSED`, `MAXIMUM_NOT_RAISED`, `IDEMPOTENCY_KEY_REUSED`.", body = shared::http::Problem),
         (status = 422, description = "A bad amount: not above 0, too many decimals, or `maxAmount` below `amount`.", body = shared::http::Problem),
         (status = 503, description = "Too many bids at once on this item; retry after `Retry-After`.", body = shared::http::Problem),
