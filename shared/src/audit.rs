@@ -79,8 +79,11 @@ impl AuditRecord {
 }
 
 /// What one field was and became, as an entry's detail records it.
-pub fn change(from: impl Into<Value>, to: impl Into<Value>) -> Value {
-    serde_json::json!({"from": from.into(), "to": to.into()})
+pub fn change(from: &impl Serialize, to: &impl Serialize) -> Value {
+    serde_json::json!({
+        "from": serde_json::to_value(from).unwrap_or_default(),
+        "to": serde_json::to_value(to).unwrap_or_default(),
+    })
 }
 
 /// Applies `update` to the record of `R` keyed `key` together with its audit entries, all or

@@ -206,7 +206,7 @@ impl Edits {
             .map(|field| {
                 let value =
                     |json: &serde_json::Value| json.get(*field).cloned().unwrap_or_default();
-                let change = audit::change(value(&before_json), value(&after_json));
+                let change = audit::change(&value(&before_json), &value(&after_json));
                 ((*field).to_string(), change)
             })
             .collect();

@@ -179,7 +179,7 @@ pub async fn patch_auctions_auction_members_user(
         set.push(("role", to_attribute(&role)?));
         audits.push(
             audit(AuditAction::MembershipRoleChanged)
-                .detail("role", audit::change(to_json(&member.role), to_json(&role))),
+                .detail("role", audit::change(&member.role, &role)),
         );
     }
     match change.role_override {
@@ -187,24 +187,24 @@ pub async fn patch_auctions_auction_members_user(
             set.push(("roleOverride", to_attribute(&narrower)?));
             audits.push(audit(AuditAction::MembershipRoleChanged).detail(
                 "roleOverride",
-                audit::change(to_json(&member.role_override), to_json(&narrower)),
+                audit::change(&member.role_override, &narrower),
             ));
         }
         Some(None) if member.role_override.is_some() => {
             remove.push("roleOverride");
             audits.push(audit(AuditAction::MembershipRoleChanged).detail(
                 "roleOverride",
-                audit::change(to_json(&member.role_override), serde_json::Value::Null),
+                audit::change(&member.role_override, &serde_json::Value::Null),
             ));
         }
         _ => {}
     }
     if let Some(status) = change.status.filter(|status| *status != member.status) {
         set.push(("status", to_attribute(&status)?));
-        audits.push(audit(AuditAction::MembershipStatusChanged).detail(
-            "status",
-            audit::change(to_json(&member.status), to_json(&status)),
-        ));
+        audits.push(
+            audit(AuditAction::MembershipStatusChanged)
+                .detail("status", audit::change(&member.status, &status)),
+        );
     }
     let update =
         Update::fields(set, &remove).when(Condition::version_is("version", member.version));
@@ -212,8 +212,4 @@ pub async fn patch_auctions_auction_members_user(
         .await?
         .ok_or(ApiError::NotFound)?;
     json(StatusCode::OK, &MemberView::from(updated))
-}
-
-fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or_default()
 }

@@ -257,28 +257,19 @@ pub async fn patch_users_user(
         AuditRecord::new(AuditAction::RoleChanged, Some(caller.id()), now).target(user.id);
     if let Some(status) = changes.status.filter(|status| *status != user.status) {
         set.push(("status", to_attribute(&status)?));
-        user_updated = user_updated.detail(
-            "status",
-            audit::change(to_json(&user.status), to_json(&status)),
-        );
+        user_updated = user_updated.detail("status", audit::change(&user.status, &status));
     }
     if let Some(name) = display_name.filter(|name| *name != user.display_name) {
-        user_updated = user_updated.detail(
-            "displayName",
-            audit::change(user.display_name.as_str(), name.as_str()),
-        );
+        user_updated = user_updated.detail("displayName", audit::change(&user.display_name, &name));
         set.push(("displayName", s(name)));
     }
     if let Some(role) = changes.user_role.filter(|role| *role != user.user_role) {
         set.push(("userRole", s(role.as_str())));
-        role_changed = role_changed.detail(
-            "userRole",
-            audit::change(user.user_role.as_str(), role.as_str()),
-        );
+        role_changed = role_changed.detail("userRole", audit::change(&user.user_role, &role));
     }
     if let Some(groups) = groups.filter(|groups| *groups != user.groups) {
         set.push(("groups", to_attribute(&groups)?));
-        role_changed = role_changed.detail("groups", audit::change(user.groups.clone(), groups));
+        role_changed = role_changed.detail("groups", audit::change(&user.groups, &groups));
     }
     let update = Update::fields(set, &[]).when(Condition::version_is("version", user.version));
     let audits: Vec<AuditRecord> = [user_updated, role_changed]
@@ -391,8 +382,4 @@ async fn existing_groups(state: &AppState, groups: Vec<String>) -> Result<Vec<St
             format!("do not exist: {}", unknown.join(", ")),
         ))
     }
-}
-
-fn to_json(value: &impl serde::Serialize) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or_default()
 }
