@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole local stack, for `make dev`: a DynamoDB-compatible server (moto, unless
 # DYNAMODB_ENDPOINT names one), the tables read from template.yaml, the seed data, and every
-# HTTP function behind one base URL through `cargo lambda watch`. Ctrl-C stops all of it.
+# HTTP function behind one base URL through the project's emulator (infra/src/emulator/).
+# Ctrl-C or SIGTERM stops all of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -11,18 +12,21 @@ export PATH="$root/.venv/bin:$PATH"
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local}
 export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
 export AWS_REGION=${AWS_REGION:-us-east-1}
+export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-$AWS_REGION}
 export TABLE_PREFIX=${TABLE_PREFIX:-local-}
 export SEED_USER_PASSWORD=${SEED_USER_PASSWORD:-dev-password-123}
 export RUST_LOG=${RUST_LOG:-info}
 dynamo_port=${DYNAMO_PORT:-8000}
 api_port=${API_PORT:-9000}
 concurrency=${FUNCTION_CONCURRENCY:-4}
-logs="$root/.local/logs"
+logs=${LOCAL_LOGS:-$root/.local/logs}
 mkdir -p "$logs"
 
 started=()
 stop_all() {
-  trap - EXIT INT TERM
+  # Stopping is not interrupted: make passes its own SIGTERM on, so a second one comes.
+  trap - EXIT
+  trap '' INT TERM
   # Newest first: the functions before the store they use. Each service leads its own
   # process group (setsid). Ask the leader by PID first, so cargo-lambda can stop the
   # function instances it started; whatever of the group is left after 10 s is killed.
@@ -37,9 +41,8 @@ stop_all() {
   echo "local stack stopped"
 }
 trap stop_all EXIT
-# Ctrl-C is how the stack is meant to end: a clean exit, not an error for make to report.
-trap 'exit 0' INT
-trap 'exit 143' TERM
+# Ctrl-C or SIGTERM is how the stack is meant to end: a clean exit, not an error for make.
+trap 'exit 0' INT TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_for() { # url, seconds, what, pid of the process that should answer
@@ -66,7 +69,10 @@ if [[ -z "${DYNAMODB_ENDPOINT:-}" ]]; then
 fi
 echo "DynamoDB endpoint: $DYNAMODB_ENDPOINT (tables prefixed \"$TABLE_PREFIX\")"
 
-cargo build --quiet -p infra -p seeds --bins
+# Every binary at once, so the first call to any function answers at once (the emulator
+# rebuilds a function whose sources change, on its next call).
+echo "building the functions and tools (the first run compiles everything; minutes on 2 cores)..."
+cargo build --quiet -p functions -p infra -p seeds --bins
 target/debug/local-tables create
 target/debug/load-seeds
 # A local token key pair, made once and kept out of git (.local/). Locally every function
@@ -85,12 +91,11 @@ python infra/local_secrets.py "$SECRETSMANAGER_ENDPOINT" \
   "$CURSOR_KEY_SECRET=$root/.local/cursor.key"
 
 port_free "$api_port" || { echo "error: port $api_port is busy (set API_PORT)" >&2; exit 1; }
-setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" \
-  --concurrency "$concurrency" >"$logs/functions.log" 2>&1 &
+API_PORT=$api_port FUNCTION_CONCURRENCY=$concurrency \
+  setsid target/debug/emulator >"$logs/functions.log" 2>&1 &
 started+=($!)
 base="http://127.0.0.1:$api_port"
-echo "starting the functions (the first run compiles them; logs: $logs/functions.log)..."
-wait_for "$base/health" 900 "the HTTP functions" "${started[-1]}"
+wait_for "$base/health" 60 "the HTTP API" "${started[-1]}"
 
 cat <<INFO
 
@@ -105,8 +110,13 @@ Seeded logins (password: $SEED_USER_PASSWORD):
 INFO
 python3 - <<'PY'
 import json
+# What each group grants, as seeds/data/groups.json says (group admin grants role staff).
+grants = {g["name"]: g["roles"] for g in json.load(open("seeds/data/groups.json"))}
 for user in json.load(open("seeds/data/users.json")):
-    groups = ",".join(user["groups"])
+    groups = ", ".join(
+        g if grants.get(g) == [g] else f"{g} (grants {'+'.join(grants.get(g, []))})"
+        for g in user["groups"]
+    )
     print(f"  {user['username']:<16} {user['email']:<30} userRole={user['userRole']:<6} groups={groups}")
 PY
 echo

@@ -1,6 +1,8 @@
-//! Local tooling: tables from the template, and local token keys. The table definitions live once, in `template.yaml`; this crate reads
-//! them from there, so local tables and deployed tables cannot drift.
+//! Local tooling: the emulator of API Gateway and Lambda, tables from the template, and local
+//! token keys. Routes and table definitions live once, in `template.yaml`; this crate reads
+//! them from there, so the local stack and the deployed one cannot drift.
 
+pub mod emulator;
 pub mod tables;
 
 use std::path::PathBuf;

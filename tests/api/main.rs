@@ -1,6 +1,7 @@
 //! Integration tests against the local stack, compiled as one binary. The harness starts the
 //! local DynamoDB server (unless `DYNAMODB_ENDPOINT` names one), runs every test, each on
-//! tables of its own, and stops the server by its PID.
+//! tables of its own, and stops the server by its PID; the HTTP tests share one `make dev`
+//! stack, stopped by its PID too.
 
 mod administration;
 mod bidding;
@@ -8,6 +9,7 @@ mod bounds;
 mod catalog;
 mod deployment;
 mod identity;
+mod local_stack;
 mod lockout;
 mod permissions;
 mod platform;
@@ -17,7 +19,7 @@ mod store;
 
 use std::process::ExitCode;
 
-use integration_tests::harness::LocalDynamo;
+use integration_tests::harness::{LocalDynamo, stop_shared_stack};
 use libtest_mimic::Arguments;
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         catalog::trials(),
         bidding::trials(),
         bounds::trials(),
+        local_stack::trials(),
     ]
     .into_iter()
     .flatten()
@@ -52,6 +55,12 @@ fn main() -> ExitCode {
         }
     };
     let conclusion = libtest_mimic::run(&arguments, trials);
+    // The stack the HTTP tests shared, before the DynamoDB server it runs on.
+    let stopped = stop_shared_stack();
     drop(local);
+    if let Err(error) = stopped {
+        eprintln!("the shared local stack did not stop cleanly: {error:#}");
+        return ExitCode::FAILURE;
+    }
     conclusion.exit_code()
 }

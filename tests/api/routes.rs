@@ -1,6 +1,6 @@
-//! The HTTP routes are declared in four places that must agree: `template.yaml` (what is
-//! deployed), the cargo-lambda router in `Cargo.toml` (what runs locally), the function
-//! binaries, and the OpenAPI document (what clients are told). So are the tables.
+//! The HTTP routes are declared in three places that must agree: `template.yaml` (what is
+//! deployed, and what the local emulator serves), the function binaries, and the OpenAPI
+//! document (what clients are told). So are the tables.
 
 use std::collections::BTreeSet;
 
@@ -14,7 +14,7 @@ use yaml_serde::Value;
 
 pub fn trials() -> Vec<Trial> {
     trials![
-        template_router_binaries_and_openapi_list_the_same_routes,
+        template_binaries_and_openapi_list_the_same_routes,
         template_tables_are_exactly_the_collections,
         template_indexes_are_exactly_the_indexes_queries_use,
     ]
@@ -59,23 +59,6 @@ fn template_functions() -> anyhow::Result<(BTreeSet<String>, BTreeSet<Route>)> {
         functions.insert(name);
     }
     Ok((functions, routes))
-}
-
-fn router_routes() -> anyhow::Result<BTreeSet<Route>> {
-    let manifest: toml::Table = std::fs::read_to_string(repo_root().join("Cargo.toml"))?.parse()?;
-    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
-        .as_array()
-        .context("Cargo.toml has no [[workspace.metadata.lambda.watch.router]]")?;
-    let mut routes = BTreeSet::new();
-    for route in router {
-        let path = route["path"].as_str().context("router path")?;
-        let function = route["function"].as_str().context("router function")?;
-        for method in route["methods"].as_array().context("router methods")? {
-            let method = method.as_str().context("method")?.to_uppercase();
-            routes.insert((method, path.to_string(), function.to_string()));
-        }
-    }
-    Ok(routes)
 }
 
 fn binaries() -> anyhow::Result<BTreeSet<String>> {
@@ -131,7 +114,7 @@ fn function_name(method: &str, path: &str) -> String {
     words.join("-")
 }
 
-async fn template_router_binaries_and_openapi_list_the_same_routes() -> anyhow::Result<()> {
+async fn template_binaries_and_openapi_list_the_same_routes() -> anyhow::Result<()> {
     let (functions, template_routes) = template_functions()?;
     assert!(!template_routes.is_empty());
     for (method, path, function) in &template_routes {
@@ -141,10 +124,15 @@ async fn template_router_binaries_and_openapi_list_the_same_routes() -> anyhow::
         function_name("PATCH", "/auctions/{auctionId}/members/{userId}"),
         "patch-auctions-auction-members-user"
     );
+    let text = std::fs::read_to_string(repo_root().join("template.yaml"))?;
+    let served: BTreeSet<Route> = infra::emulator::routes::HttpApi::from_template(&text)?
+        .routes
+        .into_iter()
+        .map(|r| (r.method, r.path, r.function))
+        .collect();
     assert_eq!(
-        router_routes()?,
-        template_routes,
-        "Cargo.toml router vs template.yaml"
+        served, template_routes,
+        "the emulator's routes vs template.yaml"
     );
     assert_eq!(
         binaries()?,

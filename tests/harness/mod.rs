@@ -4,12 +4,16 @@ mod app;
 mod calls;
 mod fixtures;
 mod local_dynamo;
+mod local_stack;
 mod round_trips;
 mod trial;
 
 pub use app::{TestApp, test_config};
 pub use calls::{answer, sign_in, text, token_of, token_with};
 pub use fixtures::{api_request, body_json, request};
-pub use local_dynamo::{LocalDynamo, endpoint, repo_root};
+pub use local_dynamo::{LocalDynamo, endpoint, free_port, repo_root};
+pub use local_stack::{
+    Exchange, LocalStack, StackOptions, exchange, shared_stack, stop_shared_stack,
+};
 pub use round_trips::{RoundTrips, counted_store};
 pub use trial::{app_trial, trial};

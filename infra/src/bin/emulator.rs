@@ -1,0 +1,78 @@
+//! `emulator`: the local HTTP API. Serves the routes of `template.yaml` on `API_PORT`
+//! (default 9000) and runs the function binaries of `target/debug/` behind them, up to
+//! `FUNCTION_CONCURRENCY` processes each (default 4), rebuilding a function whose sources
+//! changed on its next call. Used by `make dev`; stops every function on SIGTERM or Ctrl-C.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use infra::emulator::http_api::HttpFront;
+use infra::emulator::lambda::Lambda;
+use infra::emulator::reload::Sources;
+use infra::emulator::routes::HttpApi;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    shared::telemetry::init();
+    let port: u16 = setting("API_PORT", 9000)?;
+    let concurrency: usize = setting("FUNCTION_CONCURRENCY", 4)?;
+    let template_path = infra::template_path();
+    let root = template_path
+        .parent()
+        .context("template.yaml has no folder")?
+        .to_path_buf();
+    let template = std::fs::read_to_string(&template_path).context("reading template.yaml")?;
+    let api = HttpApi::from_template(&template)?;
+    let binaries = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("debug");
+    let missing: Vec<&str> = api
+        .functions
+        .iter()
+        .map(|f| f.name.as_str())
+        .filter(|name| !binaries.join(name).is_file())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "not built: {} (run `cargo build -p functions --bins` first)",
+            missing.join(", ")
+        );
+    }
+    let sources = Arc::new(Sources::new(root));
+    let lambda = Lambda::start(&api.functions, binaries, concurrency, sources.clone()).await?;
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{port}"))?;
+    tracing::info!(
+        url = %format!("http://127.0.0.1:{port}"),
+        routes = api.routes.len(),
+        functions = api.functions.len(),
+        "HTTP API listening"
+    );
+    let front = HttpFront::new(api, lambda.clone());
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        () = front.serve(listener) => {}
+        () = sources.watch() => {}
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    lambda.stop_all();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A numeric setting from the environment, or its default.
+fn setting<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
+    match std::env::var(name) {
+        Ok(value) => value
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name}={value:?} is not a valid number")),
+        Err(_) => Ok(default),
+    }
+}

@@ -1,0 +1,8 @@
+//! The local emulator of the AWS services the functions run under: API Gateway's HTTP API
+//! in front of Lambda, which runs the real function binaries. Nothing in the functions knows
+//! it is local: they get the events and the Runtime API that AWS gives them.
+
+pub mod http_api;
+pub mod lambda;
+pub mod reload;
+pub mod routes;
