@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 .PHONY: help venv dev test fmt-check clippy rust-tests template-lint build deploy lock bench-auth bench
 
 help:
-	@echo "make dev    - run the local stack (DynamoDB, tables, seeds, every HTTP function)"
+	@echo "make dev    - run the local stack (DynamoDB, tables, seeds, every HTTP function behind the emulator)"
 	@echo "make test   - formatting, clippy, unit and integration tests, template lint"
 	@echo "make bench-auth - Argon2id and login latency on this machine"
 	@echo "make build  - release build of every function for arm64 (target/lambda/<name>/)"
@@ -39,11 +39,12 @@ fmt-check:
 clippy:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-# The integration tests start their own local DynamoDB server (or use DYNAMODB_ENDPOINT).
+# The integration tests start their own local DynamoDB server (or use DYNAMODB_ENDPOINT) and,
+# for the HTTP tests, a `make dev` stack over the function binaries built first.
 rust-tests: venv
 	@mkdir -p .local
 	@set -o pipefail; status=0; \
-	cargo test --workspace --locked 2>&1 | tee .local/cargo-test.log || status=$$?; \
+	{ cargo build --workspace --bins --locked && cargo test --workspace --locked; } 2>&1 | tee .local/cargo-test.log || status=$$?; \
 	awk '/^test result:/ { p += $$4; f += $$6 } END { print "tests: " p " passed, " f " failed" }' .local/cargo-test.log; \
 	exit $$status
 

@@ -72,7 +72,7 @@ echo "DynamoDB endpoint: $DYNAMODB_ENDPOINT (tables prefixed \"$TABLE_PREFIX\")"
 # Every binary at once, so the first call to any function answers at once (the emulator
 # rebuilds a function whose sources change, on its next call).
 echo "building the functions and tools (the first run compiles everything; minutes on 2 cores)..."
-cargo build --quiet -p functions -p infra -p seeds --bins
+cargo build --quiet --workspace --bins
 target/debug/local-tables create
 target/debug/load-seeds
 # A local token key pair, made once and kept out of git (.local/). Locally every function

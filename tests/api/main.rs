@@ -8,6 +8,7 @@ mod bidding;
 mod bounds;
 mod catalog;
 mod deployment;
+mod documents;
 mod identity;
 mod local_stack;
 mod lockout;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         platform::trials(),
         routes::trials(),
         deployment::trials(),
+        documents::trials(),
         seeds::trials(),
         identity::trials(),
         lockout::trials(),
