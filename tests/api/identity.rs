@@ -24,6 +24,7 @@ pub fn trials() -> Vec<Trial> {
         unknown_login_and_wrong_password_get_the_same_answer,
         five_failures_lock_logins_until_the_window_passes,
         a_reused_refresh_token_revokes_its_session,
+        a_refused_refresh_token_is_named_in_the_answer,
         token_attacks_are_refused,
         a_disabled_account_is_refused_at_once,
         the_profile_can_be_updated_and_cleared,
@@ -399,6 +400,50 @@ async fn a_reused_refresh_token_revokes_its_session(app: TestApp) -> anyhow::Res
         None
     );
     assert_eq!(status, 401);
+    Ok(())
+}
+
+async fn a_refused_refresh_token_is_named_in_the_answer(app: TestApp) -> anyhow::Result<()> {
+    let registered = register_ada(&app).await?;
+    let current = json!({"refreshToken": text(&registered, "refreshToken")});
+    let (status, _) = call!(
+        logout::post_auth_logout,
+        app,
+        "POST",
+        "/auth/logout",
+        Some(&current),
+        None
+    );
+    assert_eq!(status, 204);
+    let (status, _) = call!(
+        logout::post_auth_logout,
+        app,
+        "POST",
+        "/auth/logout",
+        Some(&json!({"refreshToken": "not-a-token"})),
+        None
+    );
+    assert_eq!(status, 204, "logout reveals nothing about the token");
+    for presented in [current, json!({"refreshToken": "not-a-token"})] {
+        let (status, problem) = call!(
+            refresh::post_auth_refresh,
+            app,
+            "POST",
+            "/auth/refresh",
+            Some(&presented),
+            None
+        );
+        assert_eq!(
+            (status, text(&problem, "code")),
+            (401, "UNAUTHENTICATED"),
+            "{problem}"
+        );
+        assert_eq!(
+            text(&problem, "detail"),
+            "The refresh token is invalid, expired or revoked; sign in again.",
+            "not a word about access tokens: {problem}"
+        );
+    }
     Ok(())
 }
 

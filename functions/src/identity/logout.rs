@@ -29,7 +29,7 @@ pub async fn post_auth_logout(
     // A stale token revokes the session inside `live_session`; a current one is revoked here.
     match live_session(state, &presented, now).await {
         Ok(session) => revoke(state, &session, now).await?,
-        Err(ApiError::Unauthenticated) => {}
+        Err(ApiError::InvalidRefreshToken) => {}
         Err(other) => return Err(other),
     }
     no_content()

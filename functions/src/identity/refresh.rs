@@ -38,19 +38,23 @@ pub async fn post_auth_refresh(
 ) -> Result<Response<Body>, ApiError> {
     let body: RefreshRequest = parse_json_body(&request)?;
     let presented =
-        RefreshToken::parse(body.refresh_token.expose()).ok_or(ApiError::Unauthenticated)?;
+        RefreshToken::parse(body.refresh_token.expose()).ok_or(ApiError::InvalidRefreshToken)?;
     let now = state.clock.now();
     let session = live_session(state, &presented, now).await?;
     let user = state
         .store
         .get::<UserRecord>(&session.user_id.to_string(), Read::Strong)
         .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    require_active(&user)?;
+        .ok_or(ApiError::InvalidRefreshToken)?;
+    // A purged account's session ends like any other; a disabled one says why.
+    require_active(&user).map_err(|error| match error {
+        ApiError::Unauthenticated => ApiError::InvalidRefreshToken,
+        other => other,
+    })?;
     if session.credentials_version != user.credentials_version {
         // The password changed since this session began: it is over.
         revoke(state, &session, now).await?;
-        return Err(ApiError::Unauthenticated);
+        return Err(ApiError::InvalidRefreshToken);
     }
 
     let next = RefreshToken::generate(session.id)?;
@@ -75,7 +79,7 @@ pub async fn post_auth_refresh(
         // Another refresh with the same token won the race: this one is a reuse.
         Err(StoreError::ConditionFailed(_)) => {
             revoke(state, &session, now).await?;
-            return Err(ApiError::Unauthenticated);
+            return Err(ApiError::InvalidRefreshToken);
         }
         Err(other) => return Err(other.into()),
     }
@@ -95,12 +99,12 @@ pub(super) async fn live_session(
         .get::<SessionRecord>(&presented.session.to_string(), Read::Strong)
         .await?
         .filter(|session| session.is_live(now))
-        .ok_or(ApiError::Unauthenticated)?;
+        .ok_or(ApiError::InvalidRefreshToken)?;
     if session.token_hash != presented.hash() {
         revoke(state, &session, now).await?;
         tracing::warn!(session.id = %session.id, user.id = %session.user_id,
             "an already rotated refresh token was presented; session revoked");
-        return Err(ApiError::Unauthenticated);
+        return Err(ApiError::InvalidRefreshToken);
     }
     Ok(session)
 }

@@ -32,6 +32,10 @@ pub enum ApiError {
     MalformedRequest(String),
     #[error("unauthenticated")]
     Unauthenticated,
+    /// A refresh token that is unknown, expired, revoked or already used: the session is over
+    /// and only signing in again helps (an access token would not).
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
     /// A login with an unknown account or a wrong password (one answer for both).
     #[error("invalid credentials")]
     InvalidCredentials,
@@ -77,7 +81,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MalformedRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated | Self::InvalidRefreshToken | Self::InvalidCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -96,6 +102,10 @@ impl ApiError {
             Self::Unauthenticated => (
                 "UNAUTHENTICATED",
                 "A valid access token is required.".to_string(),
+            ),
+            Self::InvalidRefreshToken => (
+                "UNAUTHENTICATED",
+                "The refresh token is invalid, expired or revoked; sign in again.".to_string(),
             ),
             Self::InvalidCredentials => (
                 "INVALID_CREDENTIALS",
