@@ -6,17 +6,20 @@ use serde_json::{Map, Value};
 
 use crate::domain::{AuctionId, Timestamp, UserId};
 
-/// Everything the audit log records (`domain-rules.md`, "Audit actions").
+/// Everything the audit log records (`docs/rules.md`, "Audit actions").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     BidPlaced,
+    /// An item bought at its buy-now price (which closes it).
+    BuyNow,
     BidRemoved,
     BidRestored,
     ItemCreated,
     ItemUpdated,
     ItemDeleted,
     LiveWinnerAssigned,
+    AuctionCreated,
     AuctionPhaseChanged,
     AuctionCodeChanged,
     AuctionUpdated,

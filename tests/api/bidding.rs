@@ -28,6 +28,10 @@ pub fn trials() -> Vec<Trial> {
         the_same_idempotency_key_five_times_at_once_places_one_bid,
         a_last_moment_bid_extends_the_close_and_a_late_one_is_refused,
         buy_now_sells_the_item_at_once,
+        a_bid_and_a_buy_now_answer_the_item_as_they_wrote_it,
+        a_sold_item_shows_no_next_minimum_bid,
+        a_leader_raising_their_maximum_is_told_so_without_the_maximum,
+        a_buy_now_is_audited_as_a_buy_now,
         removing_and_restoring_a_bid_replays_the_item,
         an_uncontended_bid_takes_two_round_trips_after_authentication,
         bids_stand_once_the_item_has_closed,
@@ -1036,6 +1040,189 @@ async fn buy_now_sells_the_item_at_once(app: TestApp) -> anyhow::Result<()> {
         Some(&ben)
     );
     assert_eq!((status, text(&gone, "code")), (409, "BUY_NOW_UNAVAILABLE"));
+    assert_reconciled(&app, &open.auction).await
+}
+
+async fn buy_now_of(app: &TestApp, item: &str, token: &str) -> anyhow::Result<(u16, Value)> {
+    Ok(call!(
+        buy_now::post_items_item_buy_now,
+        app,
+        "POST",
+        "/items/{itemId}/buy-now",
+        [("itemId", item)],
+        None,
+        Some(token)
+    ))
+}
+
+fn with_buy_now() -> Value {
+    json!({"name": "Tide", "type": "silent", "startingPrice": "100.00", "buyNowPrice": "500.00"})
+}
+
+async fn a_bid_and_a_buy_now_answer_the_item_as_they_wrote_it(app: TestApp) -> anyhow::Result<()> {
+    let open = open_auction(&app, "public", json!({}), &[with_buy_now(), with_buy_now()]).await?;
+    let (_, ann) = app.direct_user("ann").await?;
+    let before = item_view(&app, &open.items[0], Some(&ann)).await?;
+    app.clock.advance(TimeDelta::minutes(5));
+    let (status, placed) = bid(
+        &app,
+        &open.items[0],
+        json!({"amount": "100.00"}),
+        Some(&ann),
+    )
+    .await?;
+    assert_eq!(status, 201, "{placed}");
+    assert_ne!(placed["item"]["updatedAt"], before["updatedAt"]);
+    assert_eq!(placed["item"]["updatedAt"], app.clock.now().to_string());
+    assert_eq!(
+        item_view(&app, &open.items[0], Some(&ann)).await?["updatedAt"],
+        placed["item"]["updatedAt"],
+        "the answer is the item as stored"
+    );
+
+    app.clock.advance(TimeDelta::minutes(5));
+    let (status, bought) = buy_now_of(&app, &open.items[1], &ann).await?;
+    assert_eq!(status, 201, "{bought}");
+    assert_eq!(bought["item"]["updatedAt"], app.clock.now().to_string());
+    assert_eq!(
+        item_view(&app, &open.items[1], Some(&ann)).await?["updatedAt"],
+        bought["item"]["updatedAt"]
+    );
+    assert_reconciled(&app, &open.auction).await
+}
+
+async fn a_sold_item_shows_no_next_minimum_bid(app: TestApp) -> anyhow::Result<()> {
+    let open = open_auction(&app, "public", json!({}), &[with_buy_now()]).await?;
+    let item = &open.items[0];
+    let (_, ann) = app.direct_user("ann").await?;
+    assert_eq!(
+        item_view(&app, item, Some(&ann)).await?["nextMinimumBid"],
+        "100.00",
+        "an open item has one"
+    );
+    let (status, bought) = buy_now_of(&app, item, &ann).await?;
+    assert_eq!(status, 201, "{bought}");
+    assert_eq!(
+        (&bought["item"]["status"], &bought["item"]["nextMinimumBid"]),
+        (&json!("sold"), &Value::Null),
+        "{bought}"
+    );
+    let seen = item_view(&app, item, None).await?;
+    assert_eq!(
+        (&seen["status"], &seen["nextMinimumBid"]),
+        (&json!("sold"), &Value::Null),
+        "{seen}"
+    );
+    assert_reconciled(&app, &open.auction).await
+}
+
+async fn a_leader_raising_their_maximum_is_told_so_without_the_maximum(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let open = open_auction(&app, "public", flat(), &[lot("100.00")]).await?;
+    let item = &open.items[0];
+    let (_, ann) = app.direct_user("ann").await?;
+    let (status, first) = bid(
+        &app,
+        item,
+        json!({"amount": "100.00", "maxAmount": "150.00"}),
+        Some(&ann),
+    )
+    .await?;
+    assert_eq!(
+        (status, &first["outcome"]),
+        (201, &json!("placed")),
+        "{first}"
+    );
+    let (status, raised) = bid(
+        &app,
+        item,
+        json!({"amount": "101.00", "maxAmount": "273.19"}),
+        Some(&ann),
+    )
+    .await?;
+    assert_eq!(status, 201, "{raised}");
+    assert_eq!(raised["outcome"], "maximum_raised");
+    assert_eq!(
+        (&raised["bid"]["amount"], &raised["item"]["currentBid"]),
+        (&json!("100.00"), &json!("100.00")),
+        "the price stays"
+    );
+    let fields: BTreeSet<&str> = raised["bid"]
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        fields,
+        BTreeSet::from([
+            "amount",
+            "bidderNumber",
+            "id",
+            "isAutomatic",
+            "itemId",
+            "placedAt"
+        ])
+    );
+    assert!(
+        !raised.to_string().contains("273.19"),
+        "the maximum is never echoed: {raised}"
+    );
+    assert_eq!(history(&app, item).await?.len(), 1, "nothing new to show");
+    assert_reconciled(&app, &open.auction).await
+}
+
+async fn a_buy_now_is_audited_as_a_buy_now(app: TestApp) -> anyhow::Result<()> {
+    let open = open_auction(&app, "public", json!({}), &[with_buy_now()]).await?;
+    let item = &open.items[0];
+    let (_, ann) = app.direct_user("ann").await?;
+    let (_, ben) = app.direct_user("ben").await?;
+    let (status, _) = bid(&app, item, json!({"amount": "100.00"}), Some(&ann)).await?;
+    assert_eq!(status, 201);
+    let (status, bought) = buy_now_of(&app, item, &ben).await?;
+    assert_eq!(
+        (status, &bought["outcome"]),
+        (201, &json!("bought")),
+        "{bought}"
+    );
+    let artist = token_of(&app, "cinos").await?;
+    let (status, log) = call!(
+        functions::catalog::audit::get_auctions_auction_audit,
+        app,
+        "GET",
+        "/auctions/{auctionId}/audit",
+        [("auctionId", open.auction.as_str())],
+        None,
+        Some(&artist)
+    );
+    assert_eq!(status, 200, "{log}");
+    let entries = log["items"].as_array().cloned().unwrap_or_default();
+    let bought_entries: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["action"] == "buy_now")
+        .collect();
+    assert_eq!(bought_entries.len(), 1, "{log}");
+    assert_eq!(
+        (
+            &bought_entries[0]["targetId"],
+            &bought_entries[0]["details"]
+        ),
+        (
+            &json!(item),
+            &json!({
+                "bidId": bought["bid"]["id"],
+                "amount": "500.00",
+                "bidderNumber": bought["bid"]["bidderNumber"],
+                "sequence": 2,
+            })
+        ),
+        "{log}"
+    );
+    let actions: Vec<&str> = entries.iter().map(|e| text(e, "action")).collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "bid_placed").count(),
+        1,
+        "the bid before it stays a bid: {actions:?}"
+    );
     assert_reconciled(&app, &open.auction).await
 }
 

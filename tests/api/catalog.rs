@@ -22,11 +22,13 @@ pub fn trials() -> Vec<Trial> {
         invalid_auctions_and_items_are_refused_field_by_field,
         illegal_phase_transitions_are_refused_and_legal_ones_audited,
         a_rotated_code_stops_working_at_once,
+        a_code_typed_in_groups_joins_like_the_code,
         members_are_run_by_the_owner_and_never_by_bidders,
         lists_show_what_each_caller_may_see_by_when_it_runs,
         edits_are_free_in_setup_and_frozen_where_bidding_depends_on_them,
         drafts_and_their_items_can_be_deleted_published_ones_not,
         the_audit_log_is_for_those_who_run_the_auction,
+        creating_an_auction_is_audited_with_it,
         edits_are_audited_with_old_and_new_values_and_deletes_too,
         the_largest_auction_the_rules_allow_publishes,
         staff_edit_any_auction_but_neither_publish_nor_delete_it,
@@ -685,6 +687,26 @@ async fn illegal_phase_transitions_are_refused_and_legal_ones_audited(
             ("complete", "closed")
         ]
     );
+    Ok(())
+}
+
+async fn a_code_typed_in_groups_joins_like_the_code(app: TestApp) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let published = auction_of(&app, "cinos", "private", false).await?;
+    let code = text(&published, "auctionCode").to_lowercase();
+    let (first, second) = code.split_at(4);
+    let typed = json!({"auctionCode": format!("{first} {second}")});
+    let bidder = token_of(&app, "auction_user").await?;
+    let (status, membership) = call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        Some(&typed),
+        Some(&bidder)
+    );
+    assert_eq!(status, 200, "{typed} joins: {membership}");
+    assert_eq!(membership["auctionId"], published["id"]);
     Ok(())
 }
 
@@ -1417,7 +1439,12 @@ async fn the_audit_log_is_for_those_who_run_the_auction(app: TestApp) -> anyhow:
     actions.sort();
     assert_eq!(
         actions,
-        ["auction_phase_changed", "item_created", "item_created"]
+        [
+            "auction_created",
+            "auction_phase_changed",
+            "item_created",
+            "item_created"
+        ]
     );
     let staff = token_of(&app, "genesis-staff").await?;
     let (status, _) = call!(
@@ -1451,6 +1478,44 @@ async fn the_audit_log_is_for_those_who_run_the_auction(app: TestApp) -> anyhow:
         None
     );
     assert_eq!(status, 401);
+    Ok(())
+}
+
+async fn creating_an_auction_is_audited_with_it(app: TestApp) -> anyhow::Result<()> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    let owner = token_of(&app, "cinos").await?;
+    let (status, created) = call!(
+        auctions::post_auctions,
+        app,
+        "POST",
+        "/auctions",
+        [],
+        Some(&new_auction(&app, "private")),
+        Some(&owner)
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = text(&created, "id");
+    let (status, log) = call!(
+        audit::get_auctions_auction_audit,
+        app,
+        "GET",
+        "/auctions/{auctionId}/audit",
+        [("auctionId", id)],
+        None,
+        Some(&owner)
+    );
+    assert_eq!(status, 200, "{log}");
+    assert_eq!(
+        log["items"],
+        json!([{
+            "id": log["items"][0]["id"],
+            "at": created["createdAt"],
+            "actorId": created["ownerId"],
+            "action": "auction_created",
+            "targetId": id,
+            "details": {"name": "Studio Sale", "eventType": "private"},
+        }])
+    );
     Ok(())
 }
 
@@ -1586,6 +1651,8 @@ async fn edits_are_audited_with_old_and_new_values_and_deletes_too(
         "https://pay.example.com/first",
         "https://pay.example.com/second",
     ] {
+        // A second apart, so the entries' order is their time's.
+        app.clock.advance(TimeDelta::seconds(1));
         let (status, body) = call!(
             edit::patch_auctions_auction,
             app,

@@ -13,6 +13,7 @@ pub fn trials() -> Vec<Trial> {
     trials.extend(trials![
         health_is_503_with_retry_after_when_the_store_is_unreachable,
         openapi_document_is_openapi_3_1_and_lists_its_routes,
+        openapi_document_says_what_a_bid_did_and_when_no_bid_is_next,
     ]);
     trials
 }
@@ -68,5 +69,36 @@ async fn openapi_document_is_openapi_3_1_and_lists_its_routes() -> anyhow::Resul
     assert!(body["paths"]["/health"]["get"].is_object());
     assert!(body["paths"]["/openapi.json"]["get"].is_object());
     assert!(body["components"]["schemas"]["Problem"].is_object());
+    Ok(())
+}
+
+async fn openapi_document_says_what_a_bid_did_and_when_no_bid_is_next() -> anyhow::Result<()> {
+    let document: serde_json::Value = serde_json::from_str(&functions::openapi::document_json()?)?;
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(
+        schemas["Outcome"]["enum"],
+        serde_json::json!(["placed", "maximum_raised", "bought"]),
+        "{}",
+        schemas["Outcome"]
+    );
+    let placed = &schemas["PlacedBid"];
+    assert!(
+        placed["required"]
+            .as_array()
+            .is_some_and(|fields| fields.contains(&"outcome".into())),
+        "{placed}"
+    );
+    let accepted = &document["paths"]["/items/{itemId}/bids"]["post"]["responses"]["201"];
+    assert!(
+        accepted["description"]
+            .as_str()
+            .is_some_and(|text| text.contains("maximum_raised")),
+        "{accepted}"
+    );
+    let next = &schemas["ItemView"]["properties"]["nextMinimumBid"];
+    assert!(
+        next.to_string().contains("null") && next.to_string().contains("sold"),
+        "nullable once the item takes no bids: {next}"
+    );
     Ok(())
 }

@@ -38,7 +38,7 @@ pub struct BidInput {
     ),
     request_body = BidInput,
     responses(
-        (status = 201, description = "The bid was accepted.", body = PlacedBid),
+        (status = 201, description = "The bid was accepted. `outcome` says what it did: `placed` (a new bid), or `maximum_raised` when the leader raised their own maximum (the price stays unless the new maximum reaches the reserve, nothing new shows in the bid history, and the maximum is never echoed).", body = PlacedBid),
         (status = 401, description = "Not signed in.", body = shared::http::Problem),
         (status = 403, description = "`NOT_ALLOWED_TO_BID`.", body = shared::http::Problem),
         (status = 404, description = "No such item the caller may see (a private auction's items, to those outside it).", body = shared::http::Problem),

@@ -19,7 +19,7 @@ use crate::AppState;
         ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key within 24 hours get the first response back."),
     ),
     responses(
-        (status = 201, description = "Bought: the item is sold to the caller.", body = PlacedBid),
+        (status = 201, description = "Bought (`outcome: bought`): the item is sold to the caller.", body = PlacedBid),
         (status = 401, description = "Not signed in.", body = shared::http::Problem),
         (status = 403, description = "`NOT_ALLOWED_TO_BID`.", body = shared::http::Problem),
         (status = 404, description = "No such item the caller may see.", body = shared::http::Problem),

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` (`domain-rules.md`, "Idempotency"): the first response to a keyed request
+//! `Idempotency-Key` (`docs/rules.md`, "Idempotency"): the first response to a keyed request
 //! is stored in the same transaction as its writes, and a retry with the same key by the same
 //! user within 24 hours gets that response back and writes nothing.
 

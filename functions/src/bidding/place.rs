@@ -1,4 +1,4 @@
-//! Placing a bid or a buy-now (`domain-rules.md`, "Placing a bid", "Atomicity"): one strongly
+//! Placing a bid or a buy-now (`docs/rules.md`, "Proxy bidding", "Atomicity"): one strongly
 //! consistent read of the item, the decision, then one transaction that writes it only if the
 //! item is still in the state the decision was made from. A lost race re-decides from the item
 //! the failed condition returns; a stale decision is never written.
@@ -10,8 +10,8 @@ use lambda_http::{Body, Request};
 use serde::Serialize;
 use shared::audit::{AuditAction, AuditRecord};
 use shared::bidding::{
-    BidRecord, BidRequest, BidState, BiddingTerms, Decision, Holding, Rejection, TotalsChange,
-    TotalsRecord, totals_changes,
+    BidRecord, BidRequest, BidState, BiddingTerms, Decision, Holding, Outcome, Rejection,
+    TotalsChange, TotalsRecord, totals_changes,
 };
 use shared::catalog::access::READ_ANY;
 use shared::catalog::{
@@ -72,6 +72,10 @@ impl BidView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlacedBid {
+    /// What the request did: `placed` (a new bid), `maximum_raised` (the leader raised their
+    /// own maximum, which is never echoed: `bid.amount` is the price, unchanged unless the new
+    /// maximum reached the reserve) or `bought` (a buy-now).
+    pub outcome: Outcome,
     pub bid: BidView,
     pub item: ItemView,
 }
@@ -140,7 +144,7 @@ pub async fn place(
             }
         };
         let records = BidRecord::from_decision(&item, &bid, &decision, now);
-        let placed = placed_view(&item, &terms, &decision, &records, &caller)?;
+        let placed = placed_view(&item, &terms, &decision, &records, &caller, now)?;
         let body = serde_json::to_string(&placed).map_err(anyhow::Error::new)?;
         let transaction = writes(
             state, &item, &terms, &bidder, &caller, &decision, &records, now,
@@ -400,13 +404,15 @@ async fn refusal(
     }
 }
 
-/// The response: the caller's own entry and the item as it now stands.
+/// The response: what the request did, the caller's own entry and the item as the
+/// transaction leaves it (written at `now`).
 fn placed_view(
     item: &ItemRecord,
     terms: &BiddingTerms,
     decision: &Decision,
     records: &[BidRecord],
     caller: &Caller,
+    now: Timestamp,
 ) -> Result<PlacedBid, ApiError> {
     let own = records
         .iter()
@@ -415,6 +421,7 @@ fn placed_view(
     let after = ItemRecord {
         ends_at: decision.summary.ends_at,
         bidding: BidState::from_summary(&decision.summary),
+        updated_at: now,
         ..item.clone()
     };
     let status = if decision.summary.bought {
@@ -423,6 +430,7 @@ fn placed_view(
         ItemStatus::Open
     };
     Ok(PlacedBid {
+        outcome: decision.outcome,
         bid: BidView::new(own, terms)?,
         item: ItemView::shown(
             &after,
@@ -552,7 +560,11 @@ fn writes(
         )?;
     }
     let own = records.iter().find(|r| !r.automatic);
-    let mut audit = AuditRecord::new(AuditAction::BidPlaced, Some(caller.id()), now)
+    let action = match decision.outcome {
+        Outcome::Bought => AuditAction::BuyNow,
+        Outcome::Placed | Outcome::MaximumRaised => AuditAction::BidPlaced,
+    };
+    let mut audit = AuditRecord::new(action, Some(caller.id()), now)
         .target(item.id)
         .detail("sequence", decision.sequence)
         .detail("bidderNumber", bidder.number());

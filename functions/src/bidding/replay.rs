@@ -1,4 +1,4 @@
-//! Replaying an item's bids through the rules (`domain-rules.md`, "Atomicity"): what its summary
+//! Replaying an item's bids through the rules (`docs/rules.md`, "Atomicity"): what its summary
 //! and each bid entry must be, given the bids that count. Removal and restore write the result;
 //! reconcile compares it with what is stored.
 

@@ -2,6 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::audit::{AuditAction, AuditRecord};
 use shared::catalog::draft::{self, Checks, NewAuction};
 use shared::catalog::{
     AuctionAccess, AuctionRecord, AuctionSettings, AuctionStatus, MembershipRecord, MembershipRole,
@@ -108,7 +109,21 @@ pub async fn post_auctions(state: &AppState, request: Request) -> Result<Respons
         updated_at: now,
         version: 1,
     };
-    let transaction = state.store.transaction().create(&auction)?.create(&owner)?;
+    let mut audit = AuditRecord::new(AuditAction::AuctionCreated, Some(caller.id()), now)
+        .target(auction.id)
+        .detail("name", auction.name.clone())
+        .detail(
+            "eventType",
+            serde_json::to_value(auction.event_type).map_err(anyhow::Error::new)?,
+        );
+    audit.auction_id = Some(auction.id);
+    // The auction, its owner's membership and the entry recording it: all or nothing.
+    let transaction = state
+        .store
+        .transaction()
+        .create(&auction)?
+        .create(&owner)?
+        .create(&audit)?;
     state.store.transact(transaction).await?;
     tracing::info!(auction.id = %auction.id, user.id = %caller.id(), "auction created");
     let access = AuctionAccess::of(&state.store, Some(&caller), &auction).await?;

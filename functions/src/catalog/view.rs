@@ -149,7 +149,9 @@ pub struct ItemView {
     pub ends_at: Timestamp,
     pub current_bid: Option<CurrencyAmount>,
     pub bid_count: u32,
-    pub next_minimum_bid: CurrencyAmount,
+    /// The least the next bid must be; `null` once the item takes no more bids (`closed`,
+    /// `sold` or `unsold`).
+    pub next_minimum_bid: Option<CurrencyAmount>,
     /// `null` when the item has no reserve.
     pub reserve_met: Option<bool>,
     pub leader_bidder_number: Option<u32>,
@@ -197,7 +199,13 @@ impl ItemView {
         };
         let bidding = &item.bidding;
         let leader = bidding.leader.as_ref();
-        let next_minimum = minimum_next(shown_as.increments, item.starting_price, bidding.price);
+        let next_minimum = match shown_as.status {
+            ItemStatus::Upcoming | ItemStatus::Open => Some(shown(
+                minimum_next(shown_as.increments, item.starting_price, bidding.price),
+                currency,
+            )?),
+            ItemStatus::Closed | ItemStatus::Sold | ItemStatus::Unsold => None,
+        };
         Ok(Self {
             id: item.id,
             auction_id: item.auction_id,
@@ -215,7 +223,7 @@ impl ItemView {
             ends_at: item.ends_at,
             current_bid: bidding.price.map(|p| shown(p, currency)).transpose()?,
             bid_count: bidding.bid_count,
-            next_minimum_bid: shown(next_minimum, currency)?,
+            next_minimum_bid: next_minimum,
             reserve_met: item.reserve_met(),
             leader_bidder_number: leader.map(|l| l.bidder_number),
             you_are_leading: shown_as

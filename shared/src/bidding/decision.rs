@@ -1,5 +1,6 @@
-//! Placing a bid (English auction with proxy bidding), exactly as `domain-rules.md` states:
-//! a bidder B with maximum M_B against the leader L with maximum M_L at price P.
+//! Placing a bid (English auction with proxy bidding), exactly as `docs/rules.md` states
+//! ("Proxy bidding", "Ties", "Soft close", "Reserve", "Buy now"): a bidder B with maximum M_B
+//! against the leader L with maximum M_L at price P.
 
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
@@ -94,9 +95,23 @@ pub struct BidEntry {
     pub visible: bool,
 }
 
+/// What an accepted request did, as the bidder is told it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A new bid: it leads, or the leader's maximum answered it.
+    Placed,
+    /// The leader raised their own maximum: the price stays where it was (unless the new
+    /// maximum reaches the reserve), and the bid history shows nothing new then.
+    MaximumRaised,
+    /// Bought at the buy-now price: the item is sold.
+    Bought,
+}
+
 /// An accepted bid's outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
+    pub outcome: Outcome,
     pub summary: BidSummary,
     /// This bid's place in the item's accepted bids (1, 2, ...).
     pub sequence: u64,
@@ -162,11 +177,17 @@ pub fn decide(
         bid: request.id,
     };
 
-    let (price, leader, entries, outbid) = match (&summary.leader, summary.price) {
+    let (outcome, price, leader, entries, outbid) = match (&summary.leader, summary.price) {
         // The first bid leads at its amount (or the reserve its maximum reaches).
         (None, _) | (_, None) => {
             let price = reserve_jump(request.amount, request.maximum);
-            (price, new_leader(), vec![own(price, true)], None)
+            (
+                Outcome::Placed,
+                price,
+                new_leader(),
+                vec![own(price, true)],
+                None,
+            )
         }
         // Rule 2: the leader only raises their maximum.
         (Some(leader), Some(price)) if leader.bidder == request.bidder => {
@@ -180,7 +201,13 @@ pub fn decide(
                 bid: request.id,
                 ..leader.clone()
             };
-            (raised, leader, vec![own(raised, raised != price)], None)
+            (
+                Outcome::MaximumRaised,
+                raised,
+                leader,
+                vec![own(raised, raised != price)],
+                None,
+            )
         }
         // Rule 3: B's maximum beats L's: B leads one increment above M_L, within M_B.
         (Some(leader), Some(_)) if request.maximum > leader.maximum => {
@@ -189,6 +216,7 @@ pub fn decide(
                 .max(request.amount);
             let price = reserve_jump(price, request.maximum);
             (
+                Outcome::Placed,
                 price,
                 new_leader(),
                 vec![own(price, true)],
@@ -208,6 +236,7 @@ pub fn decide(
                 visible: true,
             };
             (
+                Outcome::Placed,
                 price,
                 leader.clone(),
                 vec![own(request.amount, true), automatic],
@@ -226,6 +255,7 @@ pub fn decide(
     let shown = u32::try_from(entries.iter().filter(|e| e.visible).count()).unwrap_or(0);
     let sequence = summary.accepted + 1;
     Ok(Decision {
+        outcome,
         summary: BidSummary {
             price: Some(price),
             leader: Some(leader),
@@ -263,6 +293,7 @@ fn buy_now(
         .clone()
         .filter(|leader| leader.bidder != request.bidder);
     Ok(Decision {
+        outcome: Outcome::Bought,
         summary: BidSummary {
             price: Some(price),
             leader: Some(buyer),
@@ -446,6 +477,10 @@ mod tests {
         let plain = rules(&ladder, None);
         let first = decide(&plain, &closing(), &bidders.bid(0, "100", "200", 0)).unwrap();
         let raised = decide(&plain, &first.summary, &bidders.bid(0, "105", "900", 1)).unwrap();
+        assert_eq!(
+            (first.outcome, raised.outcome),
+            (Outcome::Placed, Outcome::MaximumRaised)
+        );
         assert_eq!(raised.summary.price, Some(money("100")));
         assert_eq!(
             raised.summary.bid_count, 1,

@@ -13,7 +13,7 @@ pub enum EventType {
     Private,
 }
 
-/// The phases of `domain-rules.md`, in order.
+/// An auction's phases, in order (`docs/rules.md`, "Phases").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AuctionStatus {
@@ -59,7 +59,8 @@ pub fn default_increments() -> Vec<IncrementStep> {
         .collect()
 }
 
-/// Per-auction rules with the defaults of `domain-rules.md`.
+/// Per-auction rules, with the defaults `docs/rules.md` states ("Increments", "Soft close",
+/// "Payment window").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuctionSettings {

@@ -33,9 +33,14 @@ impl AuctionCode {
         Self(code)
     }
 
-    /// Normalises what a person typed: case and surrounding spaces do not matter.
+    /// Normalises what a person typed: case and whitespace do not matter, wherever it is
+    /// (codes are read aloud and typed in groups: `eu75 msye`).
     pub fn parse(text: &str) -> Option<Self> {
-        let code = text.trim().to_ascii_uppercase();
+        let code: String = text
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
         (code.len() == LENGTH && code.bytes().all(|b| ALPHABET.contains(&b))).then_some(Self(code))
     }
 
@@ -72,6 +77,15 @@ mod tests {
                 AuctionCode::parse(&code.as_str().to_lowercase()),
                 Some(code)
             );
+        }
+    }
+
+    #[test]
+    fn whitespace_anywhere_and_case_do_not_matter() {
+        let code = AuctionCode::parse("EU75MSYE");
+        assert!(code.is_some());
+        for typed in ["eu75 msye", " EU75\tMSYE ", "e u 7 5 m s y e"] {
+            assert_eq!(AuctionCode::parse(typed), code, "{typed:?}");
         }
     }
 

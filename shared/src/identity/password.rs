@@ -1,5 +1,5 @@
-//! Password hashing with Argon2id at the parameters `architecture.md` fixes
-//! (m = 19 MiB, t = 2, p = 1), stored as a PHC string.
+//! Password hashing with Argon2id at fixed parameters (m = 19 MiB, t = 2, p = 1), stored as a
+//! PHC string.
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
