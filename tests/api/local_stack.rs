@@ -117,7 +117,7 @@ async fn a_cors_preflight_is_answered_from_the_template() -> anyhow::Result<()> 
     assert_eq!(health.header("access-control-allow-origin"), "*");
     assert_eq!(
         health.header("access-control-expose-headers"),
-        "Retry-After"
+        "Retry-After,Idempotent-Replayed"
     );
     Ok(())
 }
