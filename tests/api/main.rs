@@ -12,6 +12,7 @@ mod documents;
 mod identity;
 mod local_stack;
 mod lockout;
+mod messages;
 mod permissions;
 mod platform;
 mod routes;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         permissions::trials(),
         catalog::trials(),
         bidding::trials(),
+        messages::trials(),
         bounds::trials(),
         local_stack::trials(),
     ]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use shared::bidding::BidRecord;
 use shared::domain::Money;
 use shared::http::sealed::{open_cursor, seal_cursor};
-use shared::http::{ApiError, FieldError, json, page_parameters, parse_json_body};
+use shared::http::{ApiError, FieldError, FieldRule, json, page_parameters, parse_json_fields};
 use shared::store::{Index, Query, s};
 
 use super::place::{Ask, BidView, PlacedBid, place};
@@ -17,10 +17,28 @@ use crate::catalog::items::visible_item;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BidInput {
+    /// Above 0.
+    #[serde(deserialize_with = "shared::http::checked::<AboveZero, _>")]
     #[schema(value_type = String, example = "150.00")]
     pub amount: Money,
     #[schema(value_type = Option<String>, example = "400.00")]
     pub max_amount: Option<Money>,
+}
+
+/// An amount one can bid: more than nothing.
+pub struct AboveZero;
+
+impl FieldRule for AboveZero {
+    type Input = Money;
+    type Value = Money;
+
+    fn check(amount: Money) -> Result<Money, String> {
+        if amount.is_zero() {
+            Err("must be above 0".into())
+        } else {
+            Ok(amount)
+        }
+    }
 }
 
 /// Places a bid (a proxy bid with `maxAmount`). The artist, those who run the auction,
@@ -54,12 +72,8 @@ pub async fn post_items_item_bids(
 ) -> Result<Response<Body>, ApiError> {
     // Anonymous callers learn they must sign in before anything about the body.
     let caller = state.caller(&request).await?;
-    let input: BidInput = parse_json_body(&request)?;
+    let (input, mut errors) = parse_json_fields::<BidInput>(&request)?;
     let maximum = input.max_amount.unwrap_or(input.amount);
-    let mut errors = Vec::new();
-    if input.amount.is_zero() {
-        errors.push(FieldError::new("amount", "must be above 0"));
-    }
     if maximum < input.amount {
         errors.push(FieldError::new("maxAmount", "must be at least the amount"));
     }

@@ -9,8 +9,8 @@ use shared::catalog::{
     MembershipStatus, views,
 };
 use shared::domain::{AuctionId, Currency};
-use shared::http::{ApiError, json, parse_json_body, path_parameter};
-use shared::identity::{Caller, profile};
+use shared::http::{ApiError, json, parse_json_fields, path_parameter};
+use shared::identity::Caller;
 use shared::store::Read;
 
 use super::view::AuctionView;
@@ -34,35 +34,12 @@ use crate::AppState;
 pub async fn post_auctions(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     caller.require("auction:create")?;
-    let input: NewAuction = parse_json_body(&request)?;
+    // What the fields' own rules refused comes with the body; the schedule and the settings
+    // in the auction's currency are checked too, so one answer lists every mistake.
+    let (input, refused) = parse_json_fields::<NewAuction>(&request)?;
     let now = state.clock.now();
-    let mut checks = Checks::default();
-    let name = checks.field("name", draft::title(&input.name));
-    let description = input
-        .description
-        .map(|d| checks.field("description", draft::description(&d)))
-        .unwrap_or_default();
-    let thumbnail = input
-        .thumbnail
-        .map(|url| checks.field("thumbnail", draft::https_url(&url)))
-        .unwrap_or_default();
-    let payment_url = input
-        .payment_url
-        .map(|url| checks.field("paymentUrl", draft::https_url(&url)))
-        .unwrap_or_default();
-    let time_zone = checks.field(
-        "timeZone",
-        profile::time_zone(&input.time_zone).map_err(str::to_string),
-    );
-    let currency = match input.currency {
-        Some(code) => checks
-            .field(
-                "currency",
-                Currency::parse(&code).map_err(|e| e.to_string()),
-            )
-            .unwrap_or_default(),
-        None => Currency::USD,
-    };
+    let currency = input.currency.unwrap_or(Currency::USD);
+    let mut checks = Checks(refused);
     draft::schedule(input.starts_at, input.ends_at, now, &mut checks);
     let settings = draft::settings(
         AuctionSettings::default(),
@@ -70,23 +47,23 @@ pub async fn post_auctions(state: &AppState, request: Request) -> Result<Respons
         currency,
         &mut checks,
     );
-    let (Some(name), Some(time_zone), true) = (name, time_zone, checks.is_empty()) else {
+    if !checks.is_empty() {
         return Err(ApiError::Validation(checks.0));
-    };
+    }
 
     let auction = AuctionRecord {
         id: AuctionId::new(),
         owner_id: caller.id(),
-        name,
+        name: input.name,
         event_type: input.event_type,
-        description,
-        thumbnail,
+        description: input.description,
+        thumbnail: input.thumbnail,
         status: AuctionStatus::Setup,
         starts_at: input.starts_at,
         ends_at: input.ends_at,
-        time_zone,
+        time_zone: input.time_zone,
         currency,
-        payment_url,
+        payment_url: input.payment_url,
         settings,
         notifications: input.notifications.unwrap_or_default(),
         item_count: 0,

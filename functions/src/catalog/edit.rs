@@ -13,7 +13,7 @@ use shared::catalog::{
     AuctionNotifications, AuctionRecord, AuctionStatus, ItemRecord, ItemType, MembershipRecord,
 };
 use shared::domain::{Money, Timestamp, UserId};
-use shared::http::{ApiError, json, no_content, parse_json_body};
+use shared::http::{ApiError, json, no_content, parse_json_fields};
 use shared::identity::profile;
 use shared::store::{
     AttributeValue, Collection, Condition, Index, Query, Record, Update, from_item, n, s,
@@ -25,18 +25,32 @@ use super::items::visible_item;
 use super::view::{AuctionView, ItemView};
 use crate::AppState;
 
-/// Changes to an auction; `null` clears an optional field.
+/// Changes to an auction; `null` clears an optional field. Each field passes its own rule as
+/// the body is parsed (the ones of [`draft::NewAuction`]).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AuctionChanges {
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_option::<draft::Title, _>"
+    )]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_nullable::<draft::Description, _>"
+    )]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_nullable::<draft::HttpsUrl, _>"
+    )]
     #[schema(value_type = Option<String>)]
     pub thumbnail: Option<Option<String>>,
-    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_nullable::<draft::HttpsUrl, _>"
+    )]
     #[schema(value_type = Option<String>)]
     pub payment_url: Option<Option<String>>,
     /// Setup only.
@@ -44,6 +58,10 @@ pub struct AuctionChanges {
     /// Setup only.
     pub ends_at: Option<Timestamp>,
     /// Setup only.
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_option::<profile::TimeZone, _>"
+    )]
     pub time_zone: Option<String>,
     /// Setup only.
     pub settings: Option<SettingsInput>,
@@ -67,17 +85,32 @@ impl AuctionChanges {
     }
 }
 
-/// Changes to an item; `null` clears an optional field.
+/// Changes to an item; `null` clears an optional field. Each field passes its own rule as the
+/// body is parsed (the ones of [`draft::NewItem`]).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ItemChanges {
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_option::<draft::Title, _>"
+    )]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_nullable::<draft::Description, _>"
+    )]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_nullable::<draft::HttpsUrl, _>"
+    )]
     #[schema(value_type = Option<String>)]
     pub primary_photo: Option<Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_option::<draft::Gallery, _>"
+    )]
     pub gallery: Option<Vec<String>>,
     /// Setup only.
     #[serde(rename = "type")]
@@ -105,19 +138,20 @@ struct Edits {
 }
 
 impl Edits {
-    fn new(now: Timestamp) -> Self {
+    /// Edits at `now` of a body whose field rules refused `refused` (listed with the rest).
+    fn new(now: Timestamp, refused: Vec<shared::http::FieldError>) -> Self {
         Self {
             set: vec![("updatedAt", s(now.to_string()))],
             remove: Vec::new(),
             changed: Vec::new(),
-            checks: Checks::default(),
+            checks: Checks(refused),
             frozen: Vec::new(),
         }
     }
 
     /// A new name, if one was sent.
     fn name(&mut self, change: Option<String>) {
-        if let Some(name) = change.and_then(|n| self.checks.field("name", draft::title(&n))) {
+        if let Some(name) = change {
             self.set("name", s(name));
         }
     }
@@ -151,21 +185,10 @@ impl Edits {
     }
 
     /// Applies a PATCH of an optional text field: absent leaves it, `null` removes it, a value
-    /// is checked by `rule` and set.
-    fn optional_text(
-        &mut self,
-        field: &'static str,
-        change: Option<Option<String>>,
-        rule: fn(&str) -> Result<String, String>,
-    ) {
-        match change {
-            None => {}
-            Some(None) => self.text(field, None),
-            Some(Some(text)) => {
-                if let Some(value) = self.checks.field(field, rule(&text)) {
-                    self.text(field, Some(value));
-                }
-            }
+    /// (which passed its rule as the body was parsed) is set.
+    fn optional_text(&mut self, field: &'static str, change: Option<Option<String>>) {
+        if let Some(value) = change {
+            self.text(field, value);
         }
     }
 
@@ -243,10 +266,11 @@ pub async fn patch_auctions_auction(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
-    let changes: AuctionChanges = parse_json_body(&request)?;
+    let (changes, refused) = parse_json_fields::<AuctionChanges>(&request)?;
     access.require(
         &auction,
-        if changes.only_notifications() {
+        // A refused field is absent from `changes`, but it was sent to be changed.
+        if changes.only_notifications() && refused.is_empty() {
             Power::ChangeNotifications
         } else {
             Power::UpdateAuction
@@ -254,19 +278,11 @@ pub async fn patch_auctions_auction(
     )?;
     let now = state.clock.now();
     let in_setup = auction.status == AuctionStatus::Setup;
-    let mut edits = Edits::new(now);
+    let mut edits = Edits::new(now, refused);
     edits.name(changes.name);
-    for (field, change, rule) in [
-        (
-            "description",
-            changes.description,
-            draft::description as fn(&str) -> Result<String, String>,
-        ),
-        ("thumbnail", changes.thumbnail, draft::https_url),
-        ("paymentUrl", changes.payment_url, draft::https_url),
-    ] {
-        edits.optional_text(field, change, rule);
-    }
+    edits.optional_text("description", changes.description);
+    edits.optional_text("thumbnail", changes.thumbnail);
+    edits.optional_text("paymentUrl", changes.payment_url);
     if changes.starts_at.is_some() || changes.ends_at.is_some() {
         if in_setup {
             let (starts_at, ends_at) = (
@@ -285,10 +301,10 @@ pub async fn patch_auctions_auction(
         }
     }
     if let Some(zone) = changes.time_zone {
-        match profile::time_zone(&zone) {
-            Ok(zone) if in_setup => edits.set("timeZone", s(zone)),
-            Ok(_) => edits.freeze("timeZone"),
-            Err(message) => edits.checks.fail("timeZone", message),
+        if in_setup {
+            edits.set("timeZone", s(zone));
+        } else {
+            edits.freeze("timeZone");
         }
     }
     if let Some(input) = changes.settings {
@@ -440,25 +456,14 @@ pub async fn patch_items_item(
     let caller = state.caller(&request).await?;
     let (item, auction, access) = visible_item(state, &request, Some(&caller)).await?;
     access.require(&auction, Power::UpdateItem)?;
-    let changes: ItemChanges = parse_json_body(&request)?;
+    let (changes, refused) = parse_json_fields::<ItemChanges>(&request)?;
     let now = state.clock.now();
     let in_setup = auction.status == AuctionStatus::Setup;
-    let mut edits = Edits::new(now);
+    let mut edits = Edits::new(now, refused);
     edits.name(changes.name);
-    for (field, change, rule) in [
-        (
-            "description",
-            changes.description,
-            draft::description as fn(&str) -> Result<String, String>,
-        ),
-        ("primaryPhoto", changes.primary_photo, draft::https_url),
-    ] {
-        edits.optional_text(field, change, rule);
-    }
-    if let Some(gallery) = changes
-        .gallery
-        .and_then(|g| edits.checks.field("gallery", draft::gallery(g)))
-    {
+    edits.optional_text("description", changes.description);
+    edits.optional_text("primaryPhoto", changes.primary_photo);
+    if let Some(gallery) = changes.gallery {
         edits.set("gallery", to_attribute(&gallery)?);
     }
     let prices_change = changes.starting_price.is_some()

@@ -9,7 +9,7 @@ use shared::catalog::access::Power;
 use shared::catalog::draft::{self, Checks, NewItem};
 use shared::catalog::{AuctionAccess, AuctionRecord, AuctionStatus, ItemRecord, ItemStatus, views};
 use shared::domain::ItemId;
-use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parameter};
+use shared::http::{ApiError, json, page_parameters, parse_json_fields, path_parameter};
 use shared::store::{Collection, Condition, Index, Query, Read, StoreError, Update, n, s};
 
 use super::auctions::visible_auction;
@@ -52,20 +52,10 @@ pub async fn post_auctions_auction_items(
     let caller = state.caller(&request).await?;
     let (mut auction, access) = visible_auction(state, &request, Some(&caller)).await?;
     access.require(&auction, Power::CreateItem)?;
-    let input: NewItem = parse_json_body(&request)?;
-    let mut checks = Checks::default();
-    let name = checks.field("name", draft::title(&input.name));
-    let description = input
-        .description
-        .map(|d| checks.field("description", draft::description(&d)))
-        .unwrap_or_default();
-    let primary_photo = input
-        .primary_photo
-        .map(|url| checks.field("primaryPhoto", draft::https_url(&url)))
-        .unwrap_or_default();
-    let gallery = checks
-        .field("gallery", draft::gallery(input.gallery.unwrap_or_default()))
-        .unwrap_or_default();
+    // What the fields' own rules refused comes with the body; whether the prices hang
+    // together and fit the auction's currency is listed with it.
+    let (input, refused) = parse_json_fields::<NewItem>(&request)?;
+    let mut checks = Checks(refused);
     draft::prices(
         input.starting_price,
         input.reserve_price,
@@ -73,9 +63,17 @@ pub async fn post_auctions_auction_items(
         auction.currency,
         &mut checks,
     );
-    let (Some(name), true) = (name, checks.is_empty()) else {
+    if !checks.is_empty() {
         return Err(ApiError::Validation(checks.0));
-    };
+    }
+    let NewItem {
+        name,
+        description,
+        primary_photo,
+        gallery,
+        ..
+    } = input;
+    let gallery = gallery.unwrap_or_default();
 
     for _ in 0..LOT_RETRIES {
         if auction.status != AuctionStatus::Setup {

@@ -2,51 +2,23 @@
 //! the record, and the claims that keep email and username unique.
 
 use shared::domain::{Timestamp, UserId};
-use shared::http::{ApiError, FieldError};
+use shared::http::ApiError;
 use shared::identity::{
-    EmailIndexRecord, GlobalRole, PasswordHash, UserRecord, UserStatus, UsernameIndexRecord,
-    profile,
+    EmailIndexRecord, GlobalRole, PasswordHash, Secret, UserRecord, UserStatus, UsernameIndexRecord,
 };
 use shared::store::{Collection, Store, StoreError, Transaction};
 
-/// A new account's fields, checked.
+/// A new account's fields, each checked by its rule as the request body was parsed
+/// (`profile::Email`, `Username`, `DisplayName`, `NewPassword`), so a client learns of all
+/// its mistakes in one answer.
 pub(super) struct NewAccount {
-    email: String,
-    username: String,
-    display_name: String,
-    password: String,
+    pub(super) email: String,
+    pub(super) username: String,
+    pub(super) display_name: String,
+    pub(super) password: Secret,
 }
 
 impl NewAccount {
-    /// Checks every field at once, so a client learns of all its mistakes in one answer.
-    pub(super) fn parse(
-        email: &str,
-        username: &str,
-        password: &str,
-        display_name: &str,
-    ) -> Result<Self, ApiError> {
-        let mut errors = Vec::new();
-        let mut check = |field: &str, outcome: Result<String, &str>| {
-            outcome
-                .map_err(|message| errors.push(FieldError::new(field, message)))
-                .unwrap_or_default()
-        };
-        let account = Self {
-            email: check("email", profile::email(email)),
-            username: check("username", profile::username(username)),
-            display_name: check("displayName", profile::display_name(display_name)),
-            password: check(
-                "password",
-                profile::new_password(password).map(str::to_string),
-            ),
-        };
-        if errors.is_empty() {
-            Ok(account)
-        } else {
-            Err(ApiError::Validation(errors))
-        }
-    }
-
     /// The account's record, with its password hashed.
     pub(super) fn into_record(
         self,
@@ -69,7 +41,7 @@ impl NewAccount {
             user_role: role,
             groups,
             status: UserStatus::Active,
-            password_hash: PasswordHash::create(&self.password)?,
+            password_hash: PasswordHash::create(self.password.expose())?,
             credentials_version: 0,
             notification_preferences: Default::default(),
             bidder_numbers: Default::default(),

@@ -8,7 +8,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::domain::UserId;
-use shared::http::{ApiError, FieldError, json, parse_json_body};
+use shared::http::{ApiError, json, parse_json_body};
 use shared::identity::{
     AttemptKey, Caller, EmailIndexRecord, Lockout, PasswordHash, Secret, UserRecord,
     UsernameIndexRecord, profile, require_active,
@@ -18,12 +18,15 @@ use shared::store::Read;
 use super::session::{AuthTokens, new_session, tokens_for};
 use crate::AppState;
 
-/// Credentials.
+/// Credentials. A login that cannot be a credential names no account: it is a 422 before
+/// anything reaches the store.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Credentials {
-    /// The account's email or username.
+    /// The account's email or username (normalised as the account stores it).
+    #[serde(deserialize_with = "shared::http::checked::<profile::Login, _>")]
     pub login: String,
+    #[serde(deserialize_with = "shared::http::checked::<profile::GivenPassword, _>")]
     pub password: Secret,
 }
 
@@ -55,7 +58,7 @@ pub async fn post_auth_login(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let credentials: Credentials = parse_json_body(&request)?;
-    let login = credentials.checked()?;
+    let login = credentials.login;
     let now = state.clock.now();
     let lockout = Lockout::new(&state.config.auth);
     // The attempt is counted before the hash is checked, so parallel guesses cannot outrun
@@ -90,24 +93,6 @@ pub async fn post_auth_login(
     tracing::info!(user.id = %user.id, session.id = %session.id, "signed in");
     let caller = Caller::load(&state.store, user).await?;
     json(StatusCode::OK, &tokens_for(state, caller, &refresh)?)
-}
-
-impl Credentials {
-    /// The normalised login, or a `422` listing every field that cannot be a credential:
-    /// such a login names no account, and nothing unchecked reaches the store as a key.
-    fn checked(&self) -> Result<String, ApiError> {
-        let mut errors = Vec::new();
-        let login = profile::login(&self.login)
-            .map_err(|message| errors.push(FieldError::new("login", message)))
-            .ok();
-        if let Err(message) = profile::given_password(self.password.expose()) {
-            errors.push(FieldError::new("password", message));
-        }
-        match login {
-            Some(login) if errors.is_empty() => Ok(login),
-            _ => Err(ApiError::Validation(errors)),
-        }
-    }
 }
 
 /// The account a normalised login names: an email if it has an `@`, else a username. An

@@ -3,7 +3,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use shared::http::{ApiError, FieldError, json, parse_json_body};
+use shared::http::{ApiError, json, parse_json_body};
 use shared::identity::{Caller, NotificationPreferences, UserRecord, profile};
 use shared::store::{AttributeValue, Update, s, to_attribute};
 
@@ -35,25 +35,51 @@ pub async fn get_me(state: &AppState, request: Request) -> Result<Response<Body>
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProfileUpdate {
+    /// 1 to 80 characters.
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_option::<profile::DisplayName, _>"
+    )]
     pub display_name: Option<String>,
-    #[serde(default, deserialize_with = "shared::http::nullable")]
+    /// 1 to 80 characters.
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_nullable::<profile::NamePart, _>"
+    )]
     #[schema(value_type = Option<String>)]
     pub given_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "shared::http::nullable")]
+    /// 1 to 80 characters.
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_nullable::<profile::NamePart, _>"
+    )]
     #[schema(value_type = Option<String>)]
     pub family_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "shared::http::nullable")]
+    /// 1 to 80 characters.
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_nullable::<profile::NamePart, _>"
+    )]
     #[schema(value_type = Option<String>)]
     pub nick_name: Option<Option<String>>,
     /// An https URL.
-    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_nullable::<profile::Picture, _>"
+    )]
     #[schema(value_type = Option<String>)]
     pub picture: Option<Option<String>>,
-    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_nullable::<profile::Phone, _>"
+    )]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
     /// An IANA time zone.
-    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_nullable::<profile::TimeZone, _>"
+    )]
     #[schema(value_type = Option<String>)]
     pub time_zone: Option<Option<String>>,
     pub notification_preferences: Option<NotificationPreferences>,
@@ -85,51 +111,31 @@ pub async fn patch_me(state: &AppState, request: Request) -> Result<Response<Bod
     json(StatusCode::OK, &UserView::from(caller))
 }
 
-/// The update expression for `changes`, or the 422 listing every invalid field.
+/// The update expression for `changes` (whose fields their rules checked as they were parsed).
 fn profile_update(changes: ProfileUpdate, now: String) -> Result<Update, ApiError> {
-    type Rule = fn(&str) -> Result<String, &'static str>;
-    let trimmed: Rule = |text| {
-        let text = text.trim();
-        if (1..=80).contains(&text.chars().count()) && !text.chars().any(char::is_control) {
-            Ok(text.to_string())
-        } else {
-            Err("must be 1 to 80 characters")
-        }
-    };
-    let optional: [(&str, Option<Option<String>>, Rule); 6] = [
-        ("givenName", changes.given_name, trimmed),
-        ("familyName", changes.family_name, trimmed),
-        ("nickName", changes.nick_name, trimmed),
-        ("picture", changes.picture, profile::picture),
-        ("phone", changes.phone, profile::phone),
-        ("timeZone", changes.time_zone, profile::time_zone),
+    let optional = [
+        ("givenName", changes.given_name),
+        ("familyName", changes.family_name),
+        ("nickName", changes.nick_name),
+        ("picture", changes.picture),
+        ("phone", changes.phone),
+        ("timeZone", changes.time_zone),
     ];
-    let mut errors = Vec::new();
     let mut set = vec![("updatedAt", s(now))];
     let mut remove = Vec::new();
     if let Some(name) = changes.display_name {
-        match profile::display_name(&name) {
-            Ok(name) => set.push(("displayName", s(name))),
-            Err(message) => errors.push(FieldError::new("displayName", message)),
-        }
+        set.push(("displayName", s(name)));
     }
-    for (field, change, rule) in optional {
+    for (field, change) in optional {
         match change {
             None => {}
             Some(None) => remove.push(field),
-            Some(Some(value)) => match rule(&value) {
-                Ok(value) => set.push((field, s(value))),
-                Err(message) => errors.push(FieldError::new(field, message)),
-            },
+            Some(Some(value)) => set.push((field, s(value))),
         }
     }
     if let Some(preferences) = changes.notification_preferences {
         let value: AttributeValue = to_attribute(&preferences)?;
         set.push(("notificationPreferences", value));
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let update = Update::fields(set, &remove);
-    Ok(update)
+    Ok(Update::fields(set, &remove))
 }

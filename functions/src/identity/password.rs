@@ -14,7 +14,8 @@ use crate::AppState;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PasswordChange {
     pub current_password: Secret,
-    /// At least 8 characters.
+    /// 8 to 128 characters.
+    #[serde(deserialize_with = "shared::http::checked::<profile::NewPassword, _>")]
     pub new_password: Secret,
 }
 
@@ -42,8 +43,6 @@ pub async fn post_me_password(
     let caller = state.caller(&request).await?;
     caller.require("profile:update:own")?;
     let change: PasswordChange = parse_json_body(&request)?;
-    let new_password = profile::new_password(change.new_password.expose())
-        .map_err(|message| ApiError::invalid("newPassword", message))?;
     let now = state.clock.now();
     confirm_password(
         state,
@@ -53,7 +52,7 @@ pub async fn post_me_password(
         now,
     )
     .await?;
-    let hash = PasswordHash::create(new_password)?;
+    let hash = PasswordHash::create(change.new_password.expose())?;
     // A new credentials version ends every other session at once; this one is carried over.
     let credentials = caller.user.credentials_version + 1;
     let update = Update::new(

@@ -6,7 +6,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::http::{ApiError, json, parse_json_body};
-use shared::identity::{Caller, GlobalRole, Secret};
+use shared::identity::{Caller, GlobalRole, Secret, profile};
 
 use super::accounts::{self, NewAccount};
 use super::session::{AuthTokens, new_session, tokens_for};
@@ -19,11 +19,17 @@ const SELF_SERVICE_GROUP: &str = "auction_user";
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Registration {
+    #[serde(deserialize_with = "shared::http::checked::<profile::Email, _>")]
     pub email: String,
+    /// 3 to 30 characters: lower-case letters, digits, `-` or `_`, starting with a letter.
+    #[serde(deserialize_with = "shared::http::checked::<profile::Username, _>")]
     pub username: String,
-    /// At least 8 characters.
-    pub password: Secret,
+    /// 1 to 80 characters.
+    #[serde(deserialize_with = "shared::http::checked::<profile::DisplayName, _>")]
     pub display_name: String,
+    /// 8 to 128 characters.
+    #[serde(deserialize_with = "shared::http::checked::<profile::NewPassword, _>")]
+    pub password: Secret,
 }
 
 /// Creates an account and signs it in.
@@ -45,12 +51,12 @@ pub async fn post_auth_register(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let registration: Registration = parse_json_body(&request)?;
-    let account = NewAccount::parse(
-        &registration.email,
-        &registration.username,
-        registration.password.expose(),
-        &registration.display_name,
-    )?;
+    let account = NewAccount {
+        email: registration.email,
+        username: registration.username,
+        display_name: registration.display_name,
+        password: registration.password,
+    };
     let now = state.clock.now();
     let user = account.into_record(GlobalRole::User, vec![SELF_SERVICE_GROUP.into()], now)?;
     let (session, refresh) = new_session(&user, &request, now)?;

@@ -48,10 +48,17 @@ pub struct UserList {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewUser {
+    #[serde(deserialize_with = "shared::http::checked::<profile::Email, _>")]
     pub email: String,
+    /// 3 to 30 characters: lower-case letters, digits, `-` or `_`, starting with a letter.
+    #[serde(deserialize_with = "shared::http::checked::<profile::Username, _>")]
     pub username: String,
-    pub password: Secret,
+    /// 1 to 80 characters.
+    #[serde(deserialize_with = "shared::http::checked::<profile::DisplayName, _>")]
     pub display_name: String,
+    /// 8 to 128 characters.
+    #[serde(deserialize_with = "shared::http::checked::<profile::NewPassword, _>")]
+    pub password: Secret,
     /// Default `user`.
     pub user_role: Option<GlobalRole>,
     /// Default `["auction_user"]`; every group must exist.
@@ -66,6 +73,11 @@ pub struct UserChanges {
     pub status: Option<UserStatus>,
     pub user_role: Option<GlobalRole>,
     pub groups: Option<Vec<String>>,
+    /// 1 to 80 characters.
+    #[serde(
+        default,
+        deserialize_with = "shared::http::checked_option::<profile::DisplayName, _>"
+    )]
     pub display_name: Option<String>,
 }
 
@@ -133,12 +145,12 @@ pub async fn post_users(state: &AppState, request: Request) -> Result<Response<B
     let caller = state.caller(&request).await?;
     caller.require(USER_MANAGE)?;
     let new_user: NewUser = parse_json_body(&request)?;
-    let account = NewAccount::parse(
-        &new_user.email,
-        &new_user.username,
-        new_user.password.expose(),
-        &new_user.display_name,
-    )?;
+    let account = NewAccount {
+        email: new_user.email,
+        username: new_user.username,
+        display_name: new_user.display_name,
+        password: new_user.password,
+    };
     let groups = existing_groups(
         state,
         new_user
@@ -244,10 +256,7 @@ pub async fn patch_users_user(
         Some(groups) => Some(existing_groups(state, groups).await?),
         None => None,
     };
-    let display_name = changes
-        .display_name
-        .map(|name| profile::display_name(&name).map_err(|m| ApiError::invalid("displayName", m)))
-        .transpose()?;
+    let display_name = changes.display_name;
 
     let now = state.clock.now();
     let mut set = vec![("updatedAt", s(now.to_string()))];

@@ -1,5 +1,7 @@
 //! What artists send to create or change auctions and items, and its rules. Each check names
-//! the field it refuses, so a client hears of every mistake at once.
+//! the field it refuses, so a client hears of every mistake at once: the rules of one field
+//! are also [`FieldRule`]s, applied while the body is parsed; the rules relating fields (the
+//! schedule, the prices, a ladder in the auction's currency) are checked once it parsed.
 
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
@@ -8,7 +10,7 @@ use serde::Deserialize;
 use super::auction::{AuctionSettings, EventType, IncrementStep};
 use super::item::ItemType;
 use crate::domain::{Currency, Money, Timestamp};
-use crate::http::FieldError;
+use crate::http::{FieldError, FieldRule, text_rules};
 use crate::identity::profile;
 
 /// Shortest and longest auction.
@@ -76,16 +78,128 @@ pub fn schedule(starts_at: Timestamp, ends_at: Timestamp, now: Timestamp, checks
     }
 }
 
-/// Per-auction settings as sent; absent ones keep their current (or default) value.
+text_rules! {
+    /// [`title`] as a field rule.
+    Title = title;
+    /// [`description`] as a field rule.
+    Description = description;
+    /// [`https_url`] as a field rule.
+    HttpsUrl = https_url;
+}
+
+/// An ISO 4217 code of a currency the platform supports.
+pub struct CurrencyCode;
+
+impl FieldRule for CurrencyCode {
+    type Input = String;
+    type Value = Currency;
+
+    fn check(code: String) -> Result<Currency, String> {
+        Currency::parse(&code).map_err(|error| error.to_string())
+    }
+}
+
+/// [`gallery`] as a field rule.
+pub struct Gallery;
+
+impl FieldRule for Gallery {
+    type Input = Vec<String>;
+    type Value = Vec<String>;
+
+    fn check(urls: Vec<String>) -> Result<Vec<String>, String> {
+        gallery(urls)
+    }
+}
+
+/// A span of seconds from 0 to an hour (soft close, stagger).
+pub struct UpToAnHour;
+
+impl FieldRule for UpToAnHour {
+    type Input = u32;
+    type Value = u32;
+
+    fn check(seconds: u32) -> Result<u32, String> {
+        seconds_within(seconds, 0..=3_600)
+    }
+}
+
+/// How long winners have to pay: 10 minutes to 7 days, in seconds.
+pub struct PaymentWindow;
+
+impl FieldRule for PaymentWindow {
+    type Input = u32;
+    type Value = u32;
+
+    fn check(seconds: u32) -> Result<u32, String> {
+        seconds_within(seconds, 600..=604_800)
+    }
+}
+
+fn seconds_within(seconds: u32, range: std::ops::RangeInclusive<u32>) -> Result<u32, String> {
+    if range.contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err(format!(
+            "must be from {} to {} seconds",
+            range.start(),
+            range.end()
+        ))
+    }
+}
+
+/// A buyer's premium: a decimal string from "0" to "50", at most 2 decimals.
+pub struct PremiumPercent;
+
+impl FieldRule for PremiumPercent {
+    type Input = String;
+    type Value = Decimal;
+
+    fn check(text: String) -> Result<Decimal, String> {
+        match text.parse::<Decimal>() {
+            Ok(p) if p >= Decimal::ZERO && p <= Decimal::from(50) && p.scale() <= 2 => Ok(p),
+            _ => {
+                Err("must be a decimal string from \"0\" to \"50\" with at most 2 decimals".into())
+            }
+        }
+    }
+}
+
+/// Per-auction settings as sent; absent ones keep their current (or default) value. Each
+/// passes its own rule as the body is parsed; a ladder is checked against the currency after.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SettingsInput {
+    /// 0 to 3600.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<UpToAnHour, _>"
+    )]
     pub soft_close_window_sec: Option<u32>,
+    /// 0 to 3600.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<UpToAnHour, _>"
+    )]
     pub soft_close_extension_sec: Option<u32>,
+    /// 0 to 3600.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<UpToAnHour, _>"
+    )]
     pub stagger_sec: Option<u32>,
+    /// 600 to 604800.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<PaymentWindow, _>"
+    )]
     pub payment_window_sec: Option<u32>,
     /// A decimal string from "0" to "50".
-    pub buyer_premium_percent: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<PremiumPercent, _>"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub buyer_premium_percent: Option<Decimal>,
     pub increments: Option<Vec<IncrementInput>>,
 }
 
@@ -97,7 +211,8 @@ pub struct IncrementInput {
     pub increment: Money,
 }
 
-/// `base` with `input` applied, or the fields refused.
+/// `base` with `input` applied (its fields passed their own rules as they were parsed), or
+/// the ladder refused when the currency cannot hold it.
 pub fn settings(
     base: AuctionSettings,
     input: SettingsInput,
@@ -105,55 +220,25 @@ pub fn settings(
     checks: &mut Checks,
 ) -> AuctionSettings {
     let mut settings = base;
-    let mut seconds = |field: &str,
-                       value: Option<u32>,
-                       range: std::ops::RangeInclusive<u32>,
-                       target: &mut u32| {
+    let given = [
+        (
+            input.soft_close_window_sec,
+            &mut settings.soft_close_window_sec,
+        ),
+        (
+            input.soft_close_extension_sec,
+            &mut settings.soft_close_extension_sec,
+        ),
+        (input.stagger_sec, &mut settings.stagger_sec),
+        (input.payment_window_sec, &mut settings.payment_window_sec),
+    ];
+    for (value, target) in given {
         if let Some(value) = value {
-            if range.contains(&value) {
-                *target = value;
-            } else {
-                checks.fail(
-                    field,
-                    format!("must be from {} to {} seconds", range.start(), range.end()),
-                );
-            }
+            *target = value;
         }
-    };
-    seconds(
-        "settings.softCloseWindowSec",
-        input.soft_close_window_sec,
-        0..=3_600,
-        &mut settings.soft_close_window_sec,
-    );
-    seconds(
-        "settings.softCloseExtensionSec",
-        input.soft_close_extension_sec,
-        0..=3_600,
-        &mut settings.soft_close_extension_sec,
-    );
-    seconds(
-        "settings.staggerSec",
-        input.stagger_sec,
-        0..=3_600,
-        &mut settings.stagger_sec,
-    );
-    seconds(
-        "settings.paymentWindowSec",
-        input.payment_window_sec,
-        600..=604_800,
-        &mut settings.payment_window_sec,
-    );
-    if let Some(text) = input.buyer_premium_percent {
-        match text.parse::<Decimal>() {
-            Ok(p) if p >= Decimal::ZERO && p <= Decimal::from(50) && p.scale() <= 2 => {
-                settings.buyer_premium_percent = p;
-            }
-            _ => checks.fail(
-                "settings.buyerPremiumPercent",
-                "must be a decimal string from \"0\" to \"50\" with at most 2 decimals",
-            ),
-        }
+    }
+    if let Some(percent) = input.buyer_premium_percent {
+        settings.buyer_premium_percent = percent;
     }
     if let Some(ladder) = input.increments {
         match increments(&ladder, currency) {
@@ -198,18 +283,39 @@ pub fn increments(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewAuction {
+    /// 1 to 120 characters.
+    #[serde(deserialize_with = "crate::http::checked::<Title, _>")]
     pub name: String,
     pub event_type: EventType,
+    /// At most 5000 characters.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<Description, _>"
+    )]
     pub description: Option<String>,
     /// An https URL.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<HttpsUrl, _>"
+    )]
     pub thumbnail: Option<String>,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     /// An IANA time zone.
+    #[serde(deserialize_with = "crate::http::checked::<profile::TimeZone, _>")]
     pub time_zone: String,
     /// ISO 4217, default USD.
-    pub currency: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<CurrencyCode, _>"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub currency: Option<Currency>,
     /// An https URL where winners pay.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<HttpsUrl, _>"
+    )]
     pub payment_url: Option<String>,
     pub settings: Option<SettingsInput>,
     /// Default: all on.
@@ -220,7 +326,14 @@ pub struct NewAuction {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewItem {
+    /// 1 to 120 characters.
+    #[serde(deserialize_with = "crate::http::checked::<Title, _>")]
     pub name: String,
+    /// At most 5000 characters.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<Description, _>"
+    )]
     pub description: Option<String>,
     #[serde(rename = "type")]
     pub item_type: ItemType,
@@ -229,8 +342,16 @@ pub struct NewItem {
     pub reserve_price: Option<Money>,
     pub buy_now_price: Option<Money>,
     /// An https URL.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<HttpsUrl, _>"
+    )]
     pub primary_photo: Option<String>,
     /// At most 12 https URLs.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<Gallery, _>"
+    )]
     pub gallery: Option<Vec<String>>,
 }
 
@@ -366,21 +487,34 @@ mod tests {
 
     #[test]
     fn settings_are_bounded() {
+        assert_eq!(UpToAnHour::check(3_600), Ok(3_600));
+        assert!(UpToAnHour::check(3_601).is_err());
+        assert!(PaymentWindow::check(60).is_err());
+        assert_eq!(PaymentWindow::check(600), Ok(600));
+        assert_eq!(
+            PremiumPercent::check("12.5".into()),
+            Ok(Decimal::new(125, 1))
+        );
+        for refused in ["50.01", "-1", "1.125", "lots"] {
+            assert!(PremiumPercent::check(refused.into()).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn settings_apply_what_was_given() {
         let mut checks = Checks::default();
         let input = SettingsInput {
             stagger_sec: Some(30),
-            payment_window_sec: Some(60),
-            buyer_premium_percent: Some("12.5".into()),
+            buyer_premium_percent: Some(Decimal::new(125, 1)),
+            increments: Some(vec![rung("5", "1")]),
             ..Default::default()
         };
-        let settings = settings(
-            AuctionSettings::default(),
-            input,
-            Currency::USD,
-            &mut checks,
-        );
+        let base = AuctionSettings::default();
+        let settings = settings(base.clone(), input, Currency::USD, &mut checks);
         assert_eq!(settings.stagger_sec, 30);
+        assert_eq!(settings.buyer_premium_percent, Decimal::new(125, 1));
+        assert_eq!(settings.payment_window_sec, base.payment_window_sec);
         assert_eq!(checks.0.len(), 1);
-        assert_eq!(checks.0[0].field, "settings.paymentWindowSec");
+        assert_eq!(checks.0[0].field, "settings.increments");
     }
 }

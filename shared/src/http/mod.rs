@@ -1,11 +1,17 @@
 //! HTTP helpers every route uses: one error type answered as RFC 9457 problem+json,
 //! JSON responses and body parsing, and the Lambda run loop.
 
+mod body;
 mod problem;
 mod request;
 mod response;
 pub mod sealed;
 
+pub(crate) use body::text_rules;
+pub use body::{
+    FieldRule, checked, checked_nullable, checked_option, nullable, parse_json_body,
+    parse_json_fields,
+};
 pub use problem::{ApiError, FieldError, Problem};
-pub use request::{nullable, page_parameters, parse_json_body, path_parameter};
+pub use request::{page_parameters, path_parameter};
 pub use response::{json, no_content, serve};

@@ -1,7 +1,11 @@
 //! The rules of account fields, applied at the edge. Each parser returns the normalised
-//! value or the message a client sees for that field.
+//! value or the message a client sees for that field; each has a [`FieldRule`] too, which
+//! applies it while a request body is parsed.
 
 use std::str::FromStr;
+
+use super::Secret;
+use crate::http::{FieldRule, text_rules};
 
 /// Longest accepted password: Argon2 would take anything, but a megabyte "password" is abuse.
 const MAX_PASSWORD: usize = 128;
@@ -112,6 +116,62 @@ pub fn phone(text: &str) -> Result<String, &'static str> {
         Ok(phone.to_string())
     } else {
         Err("must be a phone number such as \"+1 555 0100\"")
+    }
+}
+
+/// A part of a person's name (given, family, nick): trimmed, 1 to 80 characters, no control
+/// characters.
+pub fn name_part(text: &str) -> Result<String, &'static str> {
+    let text = text.trim();
+    if (1..=80).contains(&text.chars().count()) && !text.chars().any(char::is_control) {
+        Ok(text.to_string())
+    } else {
+        Err("must be 1 to 80 characters")
+    }
+}
+
+text_rules! {
+    /// [`email`] as a field rule.
+    Email = email;
+    /// [`username`] as a field rule.
+    Username = username;
+    /// [`login`] as a field rule.
+    Login = login;
+    /// [`display_name`] as a field rule.
+    DisplayName = display_name;
+    /// [`name_part`] as a field rule.
+    NamePart = name_part;
+    /// [`time_zone`] as a field rule.
+    TimeZone = time_zone;
+    /// [`picture`] as a field rule.
+    Picture = picture;
+    /// [`phone`] as a field rule.
+    Phone = phone;
+}
+
+/// [`new_password`] as a field rule.
+pub struct NewPassword;
+
+impl FieldRule for NewPassword {
+    type Input = Secret;
+    type Value = Secret;
+
+    fn check(password: Secret) -> Result<Secret, String> {
+        new_password(password.expose()).map_err(str::to_string)?;
+        Ok(password)
+    }
+}
+
+/// [`given_password`] as a field rule.
+pub struct GivenPassword;
+
+impl FieldRule for GivenPassword {
+    type Input = Secret;
+    type Value = Secret;
+
+    fn check(password: Secret) -> Result<Secret, String> {
+        given_password(password.expose()).map_err(str::to_string)?;
+        Ok(password)
     }
 }
 
