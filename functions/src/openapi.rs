@@ -70,7 +70,7 @@ use crate::{bidding, catalog, identity, platform};
     tags(
         (name = "platform", description = "The deployment itself."),
         (name = "identity", description = "Accounts, logins and sessions."),
-        (name = "administration", description = "Accounts, roles and groups, for administrators."),
+        (name = "administration", description = "Accounts, roles and groups: staff and administrators read them, administrators change them."),
         (name = "catalog", description = "Auctions, items and memberships."),
         (name = "bidding", description = "Bids, buy-now, histories, totals and reconciliation."),
     ),

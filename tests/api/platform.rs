@@ -14,6 +14,7 @@ pub fn trials() -> Vec<Trial> {
         health_is_503_with_retry_after_when_the_store_is_unreachable,
         openapi_document_is_openapi_3_1_and_lists_its_routes,
         openapi_document_says_what_a_bid_did_and_when_no_bid_is_next,
+        openapi_document_says_who_may_publish_delete_and_read_the_administration,
     ]);
     trials
 }
@@ -100,5 +101,80 @@ async fn openapi_document_says_what_a_bid_did_and_when_no_bid_is_next() -> anyho
         next.to_string().contains("null") && next.to_string().contains("sold"),
         "nullable once the item takes no bids: {next}"
     );
+    Ok(())
+}
+
+/// What the document says about who may call `method path`: its summary and description
+/// together (as one line: doc comments wrap), and its 403's description.
+fn who_may(document: &serde_json::Value, method: &str, path: &str) -> (String, String) {
+    let operation = &document["paths"][path][method];
+    let said = ["summary", "description"]
+        .map(|field| operation[field].as_str().unwrap_or_default())
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let forbidden = operation["responses"]["403"]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    (said, forbidden)
+}
+
+/// Publishing and deleting an auction are the owner's and administrators' alone (managers
+/// and staff lack the powers: `shared::catalog::access::Power`); staff read accounts, roles,
+/// groups and permissions, and only administrators change them (`seeds/data/roles.json`).
+async fn openapi_document_says_who_may_publish_delete_and_read_the_administration()
+-> anyhow::Result<()> {
+    let document: serde_json::Value = serde_json::from_str(&functions::openapi::document_json()?)?;
+    for (method, path) in [
+        ("post", "/auctions/{auctionId}/publish"),
+        ("delete", "/auctions/{auctionId}"),
+    ] {
+        let (said, forbidden) = who_may(&document, method, path);
+        assert!(
+            said.contains("owner or an administrator")
+                && said.contains("Managers and platform staff may not"),
+            "{method} {path}: {said}"
+        );
+        assert_eq!(
+            forbidden, "Not the auction's owner or an administrator.",
+            "{method} {path}"
+        );
+    }
+    for (path, permission) in [
+        ("/users", "user:read:any"),
+        ("/users/{userId}", "user:read:any"),
+        ("/roles", "role:read"),
+        ("/groups", "group:read"),
+        ("/permissions", "role:read"),
+    ] {
+        let (said, forbidden) = who_may(&document, "get", path);
+        assert!(
+            said.contains("staff and administrators") && said.contains(permission),
+            "GET {path}: {said}"
+        );
+        assert!(
+            forbidden.contains(permission) && forbidden.contains("staff"),
+            "GET {path}: {forbidden}"
+        );
+    }
+    for (method, path, permission) in [
+        ("post", "/users", "user:manage"),
+        ("patch", "/users/{userId}", "user:manage"),
+        ("delete", "/users/{userId}", "pii:purge"),
+        ("put", "/roles/{roleName}", "role:manage"),
+        ("put", "/groups/{groupName}", "group:manage"),
+    ] {
+        let (said, forbidden) = who_may(&document, method, path);
+        assert!(
+            said.contains("(administrators)") && !said.contains("staff and administrators"),
+            "{method} {path}: {said}"
+        );
+        assert!(
+            forbidden.contains(&format!("lacks `{permission}` (administrators hold it")),
+            "{method} {path}: {forbidden}"
+        );
+    }
     Ok(())
 }

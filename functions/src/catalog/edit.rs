@@ -360,7 +360,11 @@ pub async fn patch_auctions_auction(
     json(StatusCode::OK, &AuctionView::new(&updated, &access, now)?)
 }
 
-/// Deletes an auction in setup with its items (owner, managers, staff).
+/// Deletes an auction in setup with its items (its owner or an administrator).
+///
+/// The auction's owner may, while they hold `auction:delete:own` (the artist role), and so
+/// may anyone holding `auction:delete:any` (administrators). Managers and platform staff
+/// may not.
 #[utoipa::path(
     delete,
     path = "/auctions/{auctionId}",
@@ -370,7 +374,7 @@ pub async fn patch_auctions_auction(
     params(("auctionId" = String, Path, description = "The auction's id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
+        (status = 403, description = "Not the auction's owner or an administrator.", body = shared::http::Problem),
         (status = 404, description = "No such auction the caller may see.", body = shared::http::Problem),
         (status = 409, description = "`AUCTION_PUBLISHED`: only auctions in setup are deleted.", body = shared::http::Problem),
     ),
@@ -522,7 +526,10 @@ fn amount(money: Money) -> AttributeValue {
     n(money.amount().normalize())
 }
 
-/// Deletes an item of an auction in setup (owner, managers, staff).
+/// Deletes an item of an auction in setup (owner, managers, administrators).
+///
+/// The auction's owner (while they hold `item:delete:own`), its managers, and anyone
+/// holding `item:delete:any` (administrators) may; platform staff may not.
 #[utoipa::path(
     delete,
     path = "/items/{itemId}",
@@ -532,7 +539,7 @@ fn amount(money: Money) -> AttributeValue {
     params(("itemId" = String, Path, description = "The item's id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
+        (status = 403, description = "Not the auction's owner, a manager or an administrator.", body = shared::http::Problem),
         (status = 404, description = "No such item the caller may see.", body = shared::http::Problem),
         (status = 409, description = "`AUCTION_PUBLISHED`: items are deleted in setup only.", body = shared::http::Problem),
     ),

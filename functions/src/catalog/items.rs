@@ -27,7 +27,10 @@ pub struct ItemList {
 /// How often adding an item retries when another item was added at the same moment.
 const LOT_RETRIES: usize = 5;
 
-/// Adds an item (artwork) to an auction in setup (owner, managers, staff).
+/// Adds an item (artwork) to an auction in setup (owner, managers, administrators).
+///
+/// The auction's owner (while they hold `item:create:own`), its managers, and anyone
+/// holding `item:create:any` (administrators) may; platform staff may not.
 #[utoipa::path(
     post,
     path = "/auctions/{auctionId}/items",
@@ -38,7 +41,7 @@ const LOT_RETRIES: usize = 5;
     request_body = NewItem,
     responses(
         (status = 201, description = "The item, with the next lot number.", body = ItemView),
-        (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
+        (status = 403, description = "Not the auction's owner, a manager or an administrator.", body = shared::http::Problem),
         (status = 404, description = "No such auction the caller may see.", body = shared::http::Problem),
         (status = 409, description = "`AUCTION_PUBLISHED`: items are added in setup only.", body = shared::http::Problem),
         (status = 422, description = "Invalid fields.", body = shared::http::Problem),

@@ -14,7 +14,7 @@ use shared::store::{Condition, Index, Query, Read, Update, s, to_attribute};
 use super::auctions::visible_auction;
 use crate::AppState;
 
-/// Staff who may run any auction's members.
+/// Runs any auction's members (administrators hold it; staff do not).
 const MANAGE_ANY: &str = "membership:manage:any";
 const MANAGE_OWN: &str = "membership:manage:own";
 
@@ -105,8 +105,12 @@ pub async fn get_auctions_auction_members(
     json(StatusCode::OK, &list)
 }
 
-/// Changes a member's role, override or status (owner, managers, staff). The owner's own
-/// membership is not changed here, and no one is made owner.
+/// Changes a member's role, override or status (owner, managers, administrators). The
+/// owner's own membership is not changed here, and no one is made owner.
+///
+/// The auction's owner (while they hold `membership:manage:own`), its managers, and anyone
+/// holding `membership:manage:any` (administrators) may; platform staff may not. Only the
+/// owner and administrators appoint managers or change a manager's membership.
 #[utoipa::path(
     patch,
     path = "/auctions/{auctionId}/members/{userId}",
@@ -120,7 +124,7 @@ pub async fn get_auctions_auction_members(
     request_body = MemberChange,
     responses(
         (status = 200, description = "The membership as it is now.", body = MemberView),
-        (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
+        (status = 403, description = "Not the auction's owner, a manager or an administrator.", body = shared::http::Problem),
         (status = 404, description = "No such auction or member.", body = shared::http::Problem),
         (status = 422, description = "The owner's membership, or a role of owner.", body = shared::http::Problem),
     ),
@@ -154,7 +158,7 @@ pub async fn patch_auctions_auction_members_user(
             "an auction has one owner, its creator",
         ));
     }
-    // Managers run bidders and clerks; only the owner and staff appoint managers.
+    // Managers run bidders and clerks; only the owner and administrators appoint managers.
     let appoints_manager =
         change.role == Some(MembershipRole::Manager) || member.role == MembershipRole::Manager;
     if appoints_manager
@@ -162,7 +166,7 @@ pub async fn patch_auctions_auction_members_user(
     {
         return Err(ApiError::Forbidden {
             code: "FORBIDDEN",
-            detail: "Only the owner or staff appoint or change managers.".into(),
+            detail: "Only the owner or an administrator appoints or changes managers.".into(),
         });
     }
 

@@ -26,7 +26,11 @@ pub const MAX_LOTS: usize = 96;
 /// How often a code collision is retried with a fresh code (about 2^39 codes exist).
 const CODE_ATTEMPTS: usize = 3;
 
-/// Publishes an auction (owner, managers, staff).
+/// Publishes an auction (its owner or an administrator).
+///
+/// The auction's owner may, while they hold `auction:publish:own` (the artist role), and so
+/// may anyone holding `auction:publish:any` (administrators). Managers and platform staff
+/// may not.
 #[utoipa::path(
     post,
     path = "/auctions/{auctionId}/publish",
@@ -36,7 +40,7 @@ const CODE_ATTEMPTS: usize = 3;
     params(("auctionId" = String, Path, description = "The auction's id.")),
     responses(
         (status = 200, description = "The auction, now `ready`.", body = AuctionView),
-        (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
+        (status = 403, description = "Not the auction's owner or an administrator.", body = shared::http::Problem),
         (status = 404, description = "No such auction the caller may see.", body = shared::http::Problem),
         (status = 409, description = "`ILLEGAL_TRANSITION` (not in setup), `NO_ITEMS`, `TOO_MANY_ITEMS` or `SCHEDULE_PASSED`.", body = shared::http::Problem),
         (status = 503, description = "The item index is catching up; retry.", body = shared::http::Problem),

@@ -52,7 +52,9 @@ pub struct GroupUpdate {
     pub roles: Vec<GlobalRole>,
 }
 
-/// Lists the groups (administrators).
+/// Lists the groups (staff and administrators).
+///
+/// Needs `group:read`, which staff and administrators hold.
 #[utoipa::path(
     get,
     path = "/groups",
@@ -61,7 +63,7 @@ pub struct GroupUpdate {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every group.", body = GroupList),
-        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 403, description = "The caller lacks `group:read` (staff and administrators hold it).", body = shared::http::Problem),
     ),
 )]
 #[tracing::instrument(skip_all)]
@@ -80,6 +82,8 @@ pub async fn get_groups(state: &AppState, request: Request) -> Result<Response<B
 }
 
 /// Creates a group or replaces the roles it grants (administrators).
+///
+/// Needs `group:manage`, which administrators hold; staff only read groups.
 #[utoipa::path(
     put,
     path = "/groups/{groupName}",
@@ -90,7 +94,7 @@ pub async fn get_groups(state: &AppState, request: Request) -> Result<Response<B
     request_body = GroupUpdate,
     responses(
         (status = 200, description = "The group as it is now.", body = GroupView),
-        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 403, description = "The caller lacks `group:manage` (administrators hold it; staff only read groups).", body = shared::http::Problem),
         (status = 422, description = "Invalid name, description or roles.", body = shared::http::Problem),
     ),
 )]

@@ -15,7 +15,7 @@ use shared::store::{Index, Query, Read, s};
 
 use crate::AppState;
 
-/// The permission administrators need to see and edit roles and groups.
+/// Changing roles (administrators); reading them takes `role:read`, which staff hold too.
 pub(super) const ROLE_MANAGE: &str = "role:manage";
 const ROLE_READ: &str = "role:read";
 
@@ -72,7 +72,9 @@ pub struct RoleUpdate {
     pub permissions: Vec<String>,
 }
 
-/// Lists the permission catalog (administrators).
+/// Lists the permission catalog (staff and administrators).
+///
+/// Needs `role:read`, which staff and administrators hold.
 #[utoipa::path(
     get,
     path = "/permissions",
@@ -81,7 +83,7 @@ pub struct RoleUpdate {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The catalog.", body = PermissionList),
-        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 403, description = "The caller lacks `role:read` (staff and administrators hold it).", body = shared::http::Problem),
     ),
 )]
 #[tracing::instrument(skip_all)]
@@ -109,7 +111,9 @@ pub async fn get_permissions(
     json(StatusCode::OK, &list)
 }
 
-/// Lists the roles and what they grant (administrators).
+/// Lists the roles and what they grant (staff and administrators).
+///
+/// Needs `role:read`, which staff and administrators hold.
 #[utoipa::path(
     get,
     path = "/roles",
@@ -118,7 +122,7 @@ pub async fn get_permissions(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every role.", body = RoleList),
-        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 403, description = "The caller lacks `role:read` (staff and administrators hold it).", body = shared::http::Problem),
     ),
 )]
 #[tracing::instrument(skip_all)]
@@ -137,6 +141,8 @@ pub async fn get_roles(state: &AppState, request: Request) -> Result<Response<Bo
 }
 
 /// Replaces a role's permissions (administrators).
+///
+/// Needs `role:manage`, which administrators hold; staff only read roles.
 #[utoipa::path(
     put,
     path = "/roles/{roleName}",
@@ -147,7 +153,7 @@ pub async fn get_roles(state: &AppState, request: Request) -> Result<Response<Bo
     request_body = RoleUpdate,
     responses(
         (status = 200, description = "The role as it is now.", body = RoleView),
-        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 403, description = "The caller lacks `role:manage` (administrators hold it; staff only read roles).", body = shared::http::Problem),
         (status = 404, description = "No such role.", body = shared::http::Problem),
         (status = 422, description = "Unknown permissions, or the admin role losing `role:manage`.", body = shared::http::Problem),
     ),

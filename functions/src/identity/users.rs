@@ -18,7 +18,8 @@ use super::purge::purge;
 use super::view::UserView;
 use crate::AppState;
 
-/// The permission administrators need for every `/users` route.
+/// Creating and changing accounts (administrators); reading them takes `user:read:any`,
+/// which staff hold too.
 const USER_MANAGE: &str = "user:manage";
 const USER_READ: &str = "user:read:any";
 
@@ -81,7 +82,9 @@ pub struct UserChanges {
     pub display_name: Option<String>,
 }
 
-/// Lists accounts (administrators).
+/// Lists accounts (staff and administrators).
+///
+/// Needs `user:read:any`, which staff and administrators hold.
 #[utoipa::path(
     get,
     path = "/users",
@@ -94,7 +97,7 @@ pub struct UserChanges {
     ),
     responses(
         (status = 200, description = "A page of accounts.", body = UserList),
-        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 403, description = "The caller lacks `user:read:any` (staff and administrators hold it).", body = shared::http::Problem),
     ),
 )]
 #[tracing::instrument(skip_all)]
@@ -126,6 +129,9 @@ pub async fn get_users(state: &AppState, request: Request) -> Result<Response<Bo
 }
 
 /// Creates an account with chosen roles and groups (administrators).
+///
+/// Needs `user:manage`, which administrators hold; staff only read accounts. Only an
+/// administrator (`userRole: admin`) makes another one.
 #[utoipa::path(
     post,
     path = "/users",
@@ -135,7 +141,7 @@ pub async fn get_users(state: &AppState, request: Request) -> Result<Response<Bo
     request_body = NewUser,
     responses(
         (status = 201, description = "The account.", body = UserView),
-        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 403, description = "The caller lacks `user:manage` (administrators hold it; staff only read accounts), or is not an administrator and asked for `userRole: admin`.", body = shared::http::Problem),
         (status = 409, description = "`EMAIL_TAKEN` or `USERNAME_TAKEN`.", body = shared::http::Problem),
         (status = 422, description = "Invalid fields or unknown groups.", body = shared::http::Problem),
     ),
@@ -175,7 +181,9 @@ pub async fn post_users(state: &AppState, request: Request) -> Result<Response<B
     json(StatusCode::CREATED, &UserView::from(created))
 }
 
-/// One account with its effective permissions (administrators).
+/// One account with its effective permissions (staff and administrators).
+///
+/// Needs `user:read:any`, which staff and administrators hold.
 #[utoipa::path(
     get,
     path = "/users/{userId}",
@@ -185,7 +193,7 @@ pub async fn post_users(state: &AppState, request: Request) -> Result<Response<B
     params(("userId" = String, Path, description = "The account's id.")),
     responses(
         (status = 200, description = "The account.", body = UserView),
-        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 403, description = "The caller lacks `user:read:any` (staff and administrators hold it).", body = shared::http::Problem),
         (status = 404, description = "No such account.", body = shared::http::Problem),
     ),
 )]
@@ -203,6 +211,9 @@ pub async fn get_users_user(
 }
 
 /// Disables or enables an account, changes its role, groups or name (administrators).
+///
+/// Needs `user:manage`, which administrators hold; staff only read accounts. Only an
+/// administrator (`userRole: admin`) makes, changes or disables an administrator.
 #[utoipa::path(
     patch,
     path = "/users/{userId}",
@@ -213,7 +224,7 @@ pub async fn get_users_user(
     request_body = UserChanges,
     responses(
         (status = 200, description = "The account as it is now.", body = UserView),
-        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 403, description = "The caller lacks `user:manage` (administrators hold it; staff only read accounts), or is not an administrator and the change makes or touches one.", body = shared::http::Problem),
         (status = 404, description = "No such account.", body = shared::http::Problem),
         (status = 422, description = "Invalid changes.", body = shared::http::Problem),
     ),
@@ -295,6 +306,9 @@ pub async fn patch_users_user(
 }
 
 /// Purges an account's personal data (administrators); its bids stay, anonymised.
+///
+/// Needs `pii:purge`, which administrators hold; staff may not. Only an administrator
+/// (`userRole: admin`) purges an administrator.
 #[utoipa::path(
     delete,
     path = "/users/{userId}",
@@ -304,7 +318,7 @@ pub async fn patch_users_user(
     params(("userId" = String, Path, description = "The account's id.")),
     responses(
         (status = 204, description = "Purged; the account can no longer sign in."),
-        (status = 403, description = "Not an administrator.", body = shared::http::Problem),
+        (status = 403, description = "The caller lacks `pii:purge` (administrators hold it; staff may not), or is not an administrator and the account is one.", body = shared::http::Problem),
         (status = 404, description = "No such account.", body = shared::http::Problem),
     ),
 )]

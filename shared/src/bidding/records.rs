@@ -109,7 +109,7 @@ impl ItemRecord {
 pub enum BidStatus {
     /// Counts.
     Active,
-    /// Removed by a manager or staff (it can be restored).
+    /// Removed by the owner, a manager or staff (it can be restored).
     Removed,
     /// No longer passes the rules once an earlier bid was removed (a restore may revive it).
     Superseded,

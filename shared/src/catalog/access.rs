@@ -198,14 +198,18 @@ impl AuctionAccess {
     pub fn require(&self, auction: &AuctionRecord, power: Power) -> Result<(), ApiError> {
         self.require_view(auction)?;
         if self.may(power) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden {
-                code: "FORBIDDEN",
-                detail: "Only the auction's owner, its managers and permitted staff may do this."
-                    .into(),
-            })
+            return Ok(());
         }
+        let (_, _, managers) = power.grants();
+        let detail = if managers {
+            "Only the auction's owner, its managers and permitted staff may do this."
+        } else {
+            "Only the auction's owner and permitted administrators may do this."
+        };
+        Err(ApiError::Forbidden {
+            code: "FORBIDDEN",
+            detail: detail.into(),
+        })
     }
 }
 
