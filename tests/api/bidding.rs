@@ -32,6 +32,7 @@ pub fn trials() -> Vec<Trial> {
         a_sold_item_shows_no_next_minimum_bid,
         a_leader_raising_their_maximum_is_told_so_without_the_maximum,
         a_buy_now_is_audited_as_a_buy_now,
+        a_buy_now_shows_in_my_bids_at_its_price_without_a_maximum,
         removing_and_restoring_a_bid_replays_the_item,
         an_uncontended_bid_takes_two_round_trips_after_authentication,
         bids_stand_once_the_item_has_closed,
@@ -1222,6 +1223,74 @@ async fn a_buy_now_is_audited_as_a_buy_now(app: TestApp) -> anyhow::Result<()> {
         actions.iter().filter(|a| **a == "bid_placed").count(),
         1,
         "the bid before it stays a bid: {actions:?}"
+    );
+    assert_reconciled(&app, &open.auction).await
+}
+
+/// `GET /me/bids` of the holder of `token`.
+async fn my_bids(app: &TestApp, token: &str) -> anyhow::Result<Value> {
+    let (status, body) = call!(
+        mine::get_me_bids,
+        app,
+        "GET",
+        "/me/bids",
+        [],
+        None,
+        Some(token)
+    );
+    anyhow::ensure!(status == 200, "my bids answered {status}: {body}");
+    Ok(body)
+}
+
+async fn a_buy_now_shows_in_my_bids_at_its_price_without_a_maximum(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let open = open_auction(&app, "public", json!({}), &[with_buy_now()]).await?;
+    let item = &open.items[0];
+    let (_, ann) = app.direct_user("ann").await?;
+    let (_, ben) = app.direct_user("ben").await?;
+    let (status, _) = bid(
+        &app,
+        item,
+        json!({"amount": "100.00", "maxAmount": "437.13"}),
+        Some(&ann),
+    )
+    .await?;
+    assert_eq!(status, 201);
+    let (status, bought) = buy_now_of(&app, item, &ben).await?;
+    assert_eq!(status, 201, "{bought}");
+
+    let mine = my_bids(&app, &ben).await?;
+    let entries = mine["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 1, "{mine}");
+    assert_eq!(
+        (
+            &entries[0]["id"],
+            &entries[0]["amount"],
+            &entries[0]["isAutomatic"],
+            &entries[0]["leading"],
+        ),
+        (
+            &bought["bid"]["id"],
+            &json!("500.00"),
+            &json!(false),
+            &json!(true)
+        ),
+        "{mine}"
+    );
+    assert_eq!(
+        entries[0].get("maxAmount"),
+        Some(&Value::Null),
+        "a buy-now has no maximum: {mine}"
+    );
+    assert!(
+        !mine.to_string().contains("437.13"),
+        "nor does it show the outbid maximum: {mine}"
+    );
+    assert_eq!(
+        my_bids(&app, &ann).await?["items"][0]["maxAmount"],
+        "437.13",
+        "ann still sees her own"
     );
     assert_reconciled(&app, &open.auction).await
 }

@@ -23,6 +23,9 @@ pub struct MyBidView {
     pub item_id: ItemId,
     pub auction_id: AuctionId,
     pub amount: CurrencyAmount,
+    /// The caller's own maximum for this bid (for a plain bid, the amount they asked);
+    /// `null` for a buy-now, which has none (its `amount` is the price paid), and for the
+    /// automatic bids the engine placed from their maximum.
     pub max_amount: Option<CurrencyAmount>,
     pub placed_at: Timestamp,
     pub bidder_number: u32,
@@ -105,7 +108,12 @@ pub async fn get_me_bids(state: &AppState, request: Request) -> Result<Response<
             item_id: bid.item_id,
             auction_id: bid.auction_id,
             amount: super::shown(bid.amount, &terms)?,
-            max_amount: bid.maximum.map(|m| super::shown(m, &terms)).transpose()?,
+            // A buy-now is stored with a maximum of 0, which is no maximum at all.
+            max_amount: bid
+                .maximum
+                .filter(|_| !bid.buy_now)
+                .map(|m| super::shown(m, &terms))
+                .transpose()?,
             placed_at: bid.placed_at,
             bidder_number: bid.bidder_number,
             is_automatic: bid.automatic,
