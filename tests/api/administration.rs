@@ -1,8 +1,8 @@
 //! Administration of accounts, roles and groups, and personal data, through the real handlers
 //! with API Gateway events, on seeded data.
 
-use functions::identity::{export, groups, login, me, purge, register, roles, users};
-use integration_tests::harness::{TestApp, text, token_of, token_with};
+use functions::identity::{export, groups, me, purge, roles, users};
+use integration_tests::harness::{TestApp, log_in_with, register_with, text, token_of, token_with};
 use integration_tests::{app_trials, call};
 use libtest_mimic::Trial;
 use serde_json::json;
@@ -492,15 +492,7 @@ async fn the_export_holds_the_profile_and_sessions_without_secrets(
 async fn a_purged_account_cannot_sign_in_and_frees_its_email(app: TestApp) -> anyhow::Result<()> {
     let admin = seeded_admin(&app).await?;
     let body = json!({"email": "gone@example.com", "username": "gone", "password": "long enough", "displayName": "Gone Soon"});
-    let (_, registered) = call!(
-        register::post_auth_register,
-        app,
-        "POST",
-        "/auth/register",
-        [],
-        Some(&body),
-        None
-    );
+    let (_, registered) = register_with(&app, &body).await?;
     let token = text(&registered, "accessToken").to_string();
     let id = text(&registered["user"], "id").to_string();
 
@@ -517,15 +509,7 @@ async fn a_purged_account_cannot_sign_in_and_frees_its_email(app: TestApp) -> an
     let (status, _) = call!(me::get_me, app, "GET", "/me", [], None, Some(&token));
     assert_eq!(status, 401);
     let credentials = json!({"login": "gone@example.com", "password": "long enough"});
-    let (status, _) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        [],
-        Some(&credentials),
-        None
-    );
+    let (status, _) = log_in_with(&app, &credentials).await?;
     assert_eq!(status, 401);
 
     let (_, record) = call!(
@@ -544,26 +528,10 @@ async fn a_purged_account_cannot_sign_in_and_frees_its_email(app: TestApp) -> an
     assert_eq!(purges.len(), 1);
     assert_eq!(purges[0].target_id.as_deref(), Some(id.as_str()));
 
-    let (status, _) = call!(
-        register::post_auth_register,
-        app,
-        "POST",
-        "/auth/register",
-        [],
-        Some(&body),
-        None
-    );
+    let (status, _) = register_with(&app, &body).await?;
     assert_eq!(status, 201, "the email and username are free again");
 
-    let (_, again) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        [],
-        Some(&credentials),
-        None
-    );
+    let (_, again) = log_in_with(&app, &credentials).await?;
     let new_id = text(&again["user"], "id").to_string();
     let (status, _) = call!(
         users::delete_users_user,

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::TimeDelta;
 use functions::bidding::{bids, buy_now, mine, reconcile, removal, totals};
 use functions::catalog::{auctions, items, join, members, publish};
-use integration_tests::harness::{TestApp, answer, api_request, text, token_of};
+use integration_tests::harness::{TestApp, answer, api_request, create_auction, text, token_of};
 use integration_tests::{app_trials, call};
 use lambda_http::http::HeaderValue;
 use libtest_mimic::Trial;
@@ -16,6 +16,8 @@ use shared::catalog::AuctionRecord;
 use shared::domain::{Clock, Money, UserId};
 use shared::http::ApiError;
 use shared::store::Read;
+
+use crate::catalog::audit_log;
 
 pub fn trials() -> Vec<Trial> {
     app_trials![
@@ -64,15 +66,7 @@ pub(crate) async fn open_auction(
         "name": "Open Studio", "eventType": event_type, "timeZone": "UTC",
         "startsAt": starts.to_string(), "endsAt": ends.to_string(), "settings": settings,
     });
-    let (status, auction) = call!(
-        auctions::post_auctions,
-        app,
-        "POST",
-        "/auctions",
-        [],
-        Some(&body),
-        Some(&artist)
-    );
+    let (status, auction) = create_auction(app, &body, &artist).await?;
     anyhow::ensure!(status == 201, "create answered {status}: {auction}");
     let auction = text(&auction, "id").to_string();
     let mut ids = Vec::new();
@@ -117,7 +111,8 @@ fn flat() -> Value {
     json!({"increments": [{"from": "0", "increment": "1"}]})
 }
 
-async fn bid(
+/// `POST /items/{itemId}/bids` on `item` with `body`.
+pub(crate) async fn bid(
     app: &TestApp,
     item: &str,
     body: Value,
@@ -162,6 +157,75 @@ async fn history(app: &TestApp, item: &str) -> anyhow::Result<Vec<Value>> {
     Ok(body["items"].as_array().cloned().unwrap_or_default())
 }
 
+/// A lot of 100.00 that sells at once for 500.00.
+fn with_buy_now() -> Value {
+    json!({"name": "Tide", "type": "silent", "startingPrice": "100.00", "buyNowPrice": "500.00"})
+}
+
+async fn buy_now_of(app: &TestApp, item: &str, token: &str) -> anyhow::Result<(u16, Value)> {
+    Ok(call!(
+        buy_now::post_items_item_buy_now,
+        app,
+        "POST",
+        "/items/{itemId}/buy-now",
+        [("itemId", item)],
+        None,
+        Some(token)
+    ))
+}
+
+/// `GET /me/bids` of the holder of `token`.
+async fn my_bids(app: &TestApp, token: &str) -> anyhow::Result<Value> {
+    let (status, body) = call!(
+        mine::get_me_bids,
+        app,
+        "GET",
+        "/me/bids",
+        [],
+        None,
+        Some(token)
+    );
+    anyhow::ensure!(status == 200, "my bids answered {status}: {body}");
+    Ok(body)
+}
+
+/// `GET /me/totals` of the holder of `token`, in `auction` only if given.
+async fn my_totals(app: &TestApp, token: &str, auction: Option<&str>) -> anyhow::Result<Value> {
+    let route = match auction {
+        Some(auction) => format!("/me/totals?auctionId={auction}"),
+        None => "/me/totals".to_string(),
+    };
+    let (status, body) = call!(
+        mine::get_me_totals,
+        app,
+        "GET",
+        &route,
+        [],
+        None,
+        Some(token)
+    );
+    anyhow::ensure!(status == 200, "my totals answered {status}: {body}");
+    Ok(body)
+}
+
+/// The fields a bid shows to anyone but its bidder: never a name or a maximum.
+const PUBLIC_BID_FIELDS: [&str; 6] = [
+    "amount",
+    "bidderNumber",
+    "id",
+    "isAutomatic",
+    "itemId",
+    "placedAt",
+];
+
+/// The names of a JSON object's fields (none for anything else).
+fn field_names(value: &Value) -> BTreeSet<&str> {
+    value
+        .as_object()
+        .map(|object| object.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
 /// The reconcile check finds nothing to fix.
 async fn assert_reconciled(app: &TestApp, auction: &str) -> anyhow::Result<()> {
     let record = app
@@ -194,15 +258,7 @@ async fn bids_answer_the_contracts_errors(app: TestApp) -> anyhow::Result<()> {
     let starts = app.clock.now().plus(TimeDelta::hours(1));
     let body = json!({"name": "Early", "eventType": "public", "timeZone": "UTC",
         "startsAt": starts.to_string(), "endsAt": starts.plus(TimeDelta::days(1)).to_string()});
-    let (_, auction) = call!(
-        auctions::post_auctions,
-        app,
-        "POST",
-        "/auctions",
-        [],
-        Some(&body),
-        Some(&artist)
-    );
+    let (_, auction) = create_auction(&app, &body, &artist).await?;
     let id = text(&auction, "id").to_string();
     let (_, item) = call!(
         items::post_auctions_auction_items,
@@ -363,32 +419,9 @@ async fn an_accepted_bid_shows_in_the_item_history_and_totals(app: TestApp) -> a
     let entries = history(&app, item).await?;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["bidderNumber"], 100);
-    let fields: BTreeSet<&str> = entries[0]
-        .as_object()
-        .map(|o| o.keys().map(String::as_str).collect())
-        .unwrap_or_default();
-    assert_eq!(
-        fields,
-        BTreeSet::from([
-            "amount",
-            "bidderNumber",
-            "id",
-            "isAutomatic",
-            "itemId",
-            "placedAt"
-        ])
-    );
+    assert_eq!(field_names(&entries[0]), BTreeSet::from(PUBLIC_BID_FIELDS));
 
-    let (status, mine) = call!(
-        mine::get_me_bids,
-        app,
-        "GET",
-        "/me/bids",
-        [],
-        None,
-        Some(&ann)
-    );
-    assert_eq!(status, 200);
+    let mine = my_bids(&app, &ann).await?;
     assert_eq!(
         (
             mine["items"][0]["leading"].as_bool(),
@@ -396,17 +429,7 @@ async fn an_accepted_bid_shows_in_the_item_history_and_totals(app: TestApp) -> a
         ),
         (Some(true), Some("150.00"))
     );
-    let filter = format!("/me/totals?auctionId={}", open.auction);
-    let (status, totals) = call!(
-        mine::get_me_totals,
-        app,
-        "GET",
-        &filter,
-        [],
-        None,
-        Some(&ann)
-    );
-    assert_eq!(status, 200, "{totals}");
+    let totals = my_totals(&app, &ann, Some(&open.auction)).await?;
     assert_eq!(totals["items"][0]["subtotal"], "150.00");
     assert_eq!(totals["items"][0]["total"], "150.00");
     assert_eq!(totals["items"][0]["bidderId"], ann_id.to_string());
@@ -615,15 +638,7 @@ async fn a_proxy_bid_is_answered_automatically_and_its_maximum_stays_private(
     for body in &seen_by_others {
         assert!(!body.contains("437.13"), "the maximum leaked: {body}");
     }
-    let (_, own) = call!(
-        mine::get_me_bids,
-        app,
-        "GET",
-        "/me/bids",
-        [],
-        None,
-        Some(&ann)
-    );
+    let own = my_bids(&app, &ann).await?;
     assert!(
         own.to_string().contains("437.13"),
         "ann sees her own maximum: {own}"
@@ -663,15 +678,7 @@ async fn a_proxy_bid_is_answered_automatically_and_its_maximum_stays_private(
     )
     .await?;
     assert_eq!((status, text(&same, "code")), (409, "MAXIMUM_NOT_RAISED"));
-    let (_, mine_now) = call!(
-        mine::get_me_totals,
-        app,
-        "GET",
-        "/me/totals",
-        [],
-        None,
-        Some(&ann)
-    );
+    let mine_now = my_totals(&app, &ann, None).await?;
     assert_eq!(
         mine_now["items"][0]["subtotal"], "0.00",
         "ann no longer leads: {mine_now}"
@@ -958,14 +965,7 @@ async fn a_last_moment_bid_extends_the_close_and_a_late_one_is_refused(
 }
 
 async fn buy_now_sells_the_item_at_once(app: TestApp) -> anyhow::Result<()> {
-    let with_buy_now = json!({"name": "Tide", "type": "silent", "startingPrice": "100.00", "buyNowPrice": "500.00"});
-    let open = open_auction(
-        &app,
-        "public",
-        json!({}),
-        &[with_buy_now.clone(), with_buy_now],
-    )
-    .await?;
+    let open = open_auction(&app, "public", json!({}), &[with_buy_now(), with_buy_now()]).await?;
     let (_, ann) = app.direct_user("ann").await?;
     let (_, ben) = app.direct_user("ben").await?;
     let (status, _) = bid(
@@ -976,15 +976,7 @@ async fn buy_now_sells_the_item_at_once(app: TestApp) -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(status, 201);
-    let (status, bought) = call!(
-        buy_now::post_items_item_buy_now,
-        app,
-        "POST",
-        "/items/{itemId}/buy-now",
-        [("itemId", open.items[0].as_str())],
-        None,
-        Some(&ben)
-    );
+    let (status, bought) = buy_now_of(&app, &open.items[0], &ben).await?;
     assert_eq!(status, 201, "{bought}");
     assert_eq!(
         (
@@ -1001,25 +993,9 @@ async fn buy_now_sells_the_item_at_once(app: TestApp) -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!((status, text(&closed, "code")), (409, "ITEM_CLOSED"));
-    let (_, ben_totals) = call!(
-        mine::get_me_totals,
-        app,
-        "GET",
-        "/me/totals",
-        [],
-        None,
-        Some(&ben)
-    );
+    let ben_totals = my_totals(&app, &ben, None).await?;
     assert_eq!(ben_totals["items"][0]["subtotal"], "500.00");
-    let (_, ann_totals) = call!(
-        mine::get_me_totals,
-        app,
-        "GET",
-        "/me/totals",
-        [],
-        None,
-        Some(&ann)
-    );
+    let ann_totals = my_totals(&app, &ann, None).await?;
     assert_eq!(ann_totals["items"][0]["subtotal"], "0.00");
 
     // Once a bid reaches the buy-now price, buying now is gone.
@@ -1031,33 +1007,9 @@ async fn buy_now_sells_the_item_at_once(app: TestApp) -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(status, 201);
-    let (status, gone) = call!(
-        buy_now::post_items_item_buy_now,
-        app,
-        "POST",
-        "/items/{itemId}/buy-now",
-        [("itemId", open.items[1].as_str())],
-        None,
-        Some(&ben)
-    );
+    let (status, gone) = buy_now_of(&app, &open.items[1], &ben).await?;
     assert_eq!((status, text(&gone, "code")), (409, "BUY_NOW_UNAVAILABLE"));
     assert_reconciled(&app, &open.auction).await
-}
-
-async fn buy_now_of(app: &TestApp, item: &str, token: &str) -> anyhow::Result<(u16, Value)> {
-    Ok(call!(
-        buy_now::post_items_item_buy_now,
-        app,
-        "POST",
-        "/items/{itemId}/buy-now",
-        [("itemId", item)],
-        None,
-        Some(token)
-    ))
-}
-
-fn with_buy_now() -> Value {
-    json!({"name": "Tide", "type": "silent", "startingPrice": "100.00", "buyNowPrice": "500.00"})
 }
 
 async fn a_bid_and_a_buy_now_answer_the_item_as_they_wrote_it(app: TestApp) -> anyhow::Result<()> {
@@ -1149,20 +1101,9 @@ async fn a_leader_raising_their_maximum_is_told_so_without_the_maximum(
         (&json!("100.00"), &json!("100.00")),
         "the price stays"
     );
-    let fields: BTreeSet<&str> = raised["bid"]
-        .as_object()
-        .map(|o| o.keys().map(String::as_str).collect())
-        .unwrap_or_default();
     assert_eq!(
-        fields,
-        BTreeSet::from([
-            "amount",
-            "bidderNumber",
-            "id",
-            "isAutomatic",
-            "itemId",
-            "placedAt"
-        ])
+        field_names(&raised["bid"]),
+        BTreeSet::from(PUBLIC_BID_FIELDS)
     );
     assert!(
         !raised.to_string().contains("273.19"),
@@ -1186,15 +1127,7 @@ async fn a_buy_now_is_audited_as_a_buy_now(app: TestApp) -> anyhow::Result<()> {
         "{bought}"
     );
     let artist = token_of(&app, "cinos").await?;
-    let (status, log) = call!(
-        functions::catalog::audit::get_auctions_auction_audit,
-        app,
-        "GET",
-        "/auctions/{auctionId}/audit",
-        [("auctionId", open.auction.as_str())],
-        None,
-        Some(&artist)
-    );
+    let (status, log) = audit_log(&app, &open.auction, Some(&artist)).await?;
     assert_eq!(status, 200, "{log}");
     let entries = log["items"].as_array().cloned().unwrap_or_default();
     let bought_entries: Vec<&Value> = entries
@@ -1225,21 +1158,6 @@ async fn a_buy_now_is_audited_as_a_buy_now(app: TestApp) -> anyhow::Result<()> {
         "the bid before it stays a bid: {actions:?}"
     );
     assert_reconciled(&app, &open.auction).await
-}
-
-/// `GET /me/bids` of the holder of `token`.
-async fn my_bids(app: &TestApp, token: &str) -> anyhow::Result<Value> {
-    let (status, body) = call!(
-        mine::get_me_bids,
-        app,
-        "GET",
-        "/me/bids",
-        [],
-        None,
-        Some(token)
-    );
-    anyhow::ensure!(status == 200, "my bids answered {status}: {body}");
-    Ok(body)
 }
 
 async fn a_buy_now_shows_in_my_bids_at_its_price_without_a_maximum(
@@ -1365,15 +1283,7 @@ async fn removing_and_restoring_a_bid_replays_the_item(app: TestApp) -> anyhow::
             .all(|e| e["id"] != shill_bid.as_str()),
         "removed bids leave the history"
     );
-    let (_, cat_totals) = call!(
-        mine::get_me_totals,
-        app,
-        "GET",
-        "/me/totals",
-        [],
-        None,
-        Some(&cat)
-    );
+    let cat_totals = my_totals(&app, &cat, None).await?;
     assert_eq!(cat_totals["items"][0]["subtotal"], "0.00");
     let audits = app.audits(shared::audit::AuditAction::BidRemoved).await?;
     assert_eq!(audits.len(), 1);

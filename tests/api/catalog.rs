@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
 use functions::catalog::{auctions, audit, edit, items, join, listing, members, phase, publish};
-use integration_tests::harness::{TestApp, api_request, body_json, text, token_of};
+use integration_tests::harness::{TestApp, api_request, body_json, create_auction, text, token_of};
 use integration_tests::{app_trials, call};
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
@@ -45,6 +45,35 @@ fn new_auction(app: &TestApp, event_type: &str) -> Value {
     })
 }
 
+/// `GET /auctions/{auctionId}/audit` of `auction`, by the holder of `token`.
+pub(crate) async fn audit_log(
+    app: &TestApp,
+    auction: &str,
+    token: Option<&str>,
+) -> anyhow::Result<(u16, Value)> {
+    Ok(call!(
+        audit::get_auctions_auction_audit,
+        app,
+        "GET",
+        "/auctions/{auctionId}/audit",
+        [("auctionId", auction)],
+        None,
+        token
+    ))
+}
+
+/// `POST /auctions/join` with `body` (`{auctionCode}`), by the holder of `token`.
+async fn join_with(app: &TestApp, body: &Value, token: &str) -> anyhow::Result<(u16, Value)> {
+    Ok(call!(
+        join::post_auctions_join,
+        app,
+        "POST",
+        "/auctions/join",
+        Some(body),
+        Some(token)
+    ))
+}
+
 /// An auction of `owner` with two items (one with a reserve), published unless `draft`.
 async fn auction_of(
     app: &TestApp,
@@ -53,15 +82,7 @@ async fn auction_of(
     draft: bool,
 ) -> anyhow::Result<Value> {
     let token = token_of(app, owner).await?;
-    let (status, auction) = call!(
-        auctions::post_auctions,
-        app,
-        "POST",
-        "/auctions",
-        [],
-        Some(&new_auction(app, event_type)),
-        Some(&token)
-    );
+    let (status, auction) = create_auction(app, &new_auction(app, event_type), &token).await?;
     anyhow::ensure!(status == 201, "create answered {status}: {auction}");
     let id = text(&auction, "id").to_string();
     for (name, reserve) in [("Blue Hour", Some("300.00")), ("Salt Lines", None)] {
@@ -116,15 +137,7 @@ async fn an_artist_publishes_a_private_auction_and_a_bidder_joins_it(
     );
     assert_eq!(status, 404, "not a member yet");
     let typed = json!({"auctionCode": format!("  {}  ", code.to_lowercase())});
-    let (status, membership) = call!(
-        join::post_auctions_join,
-        app,
-        "POST",
-        "/auctions/join",
-        [],
-        Some(&typed),
-        Some(&bidder)
-    );
+    let (status, membership) = join_with(&app, &typed, &bidder).await?;
     assert_eq!(
         (
             status,
@@ -133,15 +146,7 @@ async fn an_artist_publishes_a_private_auction_and_a_bidder_joins_it(
         ),
         (200, Some(100), "bidder")
     );
-    let (status, again) = call!(
-        join::post_auctions_join,
-        app,
-        "POST",
-        "/auctions/join",
-        [],
-        Some(&typed),
-        Some(&bidder)
-    );
+    let (status, again) = join_with(&app, &typed, &bidder).await?;
     assert_eq!(
         (status, again["bidderNumber"].as_u64()),
         (200, Some(100)),
@@ -206,15 +211,7 @@ async fn an_artist_publishes_a_private_auction_and_a_bidder_joins_it(
     );
     assert_eq!(owned["items"][0]["reservePrice"], "300.00");
     let unknown = json!({"auctionCode": "ZZZZZZZZ"});
-    let (status, _) = call!(
-        join::post_auctions_join,
-        app,
-        "POST",
-        "/auctions/join",
-        [],
-        Some(&unknown),
-        Some(&bidder)
-    );
+    let (status, _) = join_with(&app, &unknown, &bidder).await?;
     assert_eq!(status, 404);
     Ok(())
 }
@@ -226,15 +223,7 @@ async fn who_sees_what_setup_public_and_private(app: TestApp) -> anyhow::Result<
     let private = auction_of(&app, "cinos", "private", false).await?;
     let member = token_of(&app, "richie").await?;
     let code = json!({"auctionCode": text(&private, "auctionCode")});
-    call!(
-        join::post_auctions_join,
-        app,
-        "POST",
-        "/auctions/join",
-        [],
-        Some(&code),
-        Some(&member)
-    );
+    join_with(&app, &code, &member).await?;
 
     let owner = token_of(&app, "cinos").await?;
     let stranger = token_of(&app, "ecom-user").await?;
@@ -372,15 +361,7 @@ async fn another_artist_can_neither_change_nor_peek(app: TestApp) -> anyhow::Res
     );
     assert_eq!(status, 404);
     let bidder = token_of(&app, "auction_user").await?;
-    let (status, _) = call!(
-        auctions::post_auctions,
-        app,
-        "POST",
-        "/auctions",
-        [],
-        Some(&new_auction(&app, "public")),
-        Some(&bidder)
-    );
+    let (status, _) = create_auction(&app, &new_auction(&app, "public"), &bidder).await?;
     assert_eq!(status, 403, "bidders do not create auctions");
     Ok(())
 }
@@ -399,15 +380,7 @@ async fn fifty_concurrent_joins_get_fifty_distinct_bidder_numbers(
     for token in tokens {
         let (app, code) = (app.clone(), code.clone());
         joins.spawn(async move {
-            let (status, membership) = call!(
-                join::post_auctions_join,
-                app,
-                "POST",
-                "/auctions/join",
-                [],
-                Some(&code),
-                Some(&token)
-            );
+            let (status, membership) = join_with(&app, &code, &token).await?;
             anyhow::ensure!(status == 200, "join answered {status}: {membership}");
             membership["bidderNumber"]
                 .as_u64()
@@ -429,15 +402,7 @@ async fn fifty_concurrent_joins_get_fifty_distinct_bidder_numbers(
 async fn publishing_is_one_way_and_freezes_the_lots(app: TestApp) -> anyhow::Result<()> {
     seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
     let owner = token_of(&app, "cinos").await?;
-    let (_, empty) = call!(
-        auctions::post_auctions,
-        app,
-        "POST",
-        "/auctions",
-        [],
-        Some(&new_auction(&app, "public")),
-        Some(&owner)
-    );
+    let (_, empty) = create_auction(&app, &new_auction(&app, "public"), &owner).await?;
     let (status, problem) = call!(
         publish::post_auctions_auction_publish,
         app,
@@ -541,15 +506,7 @@ async fn invalid_auctions_and_items_are_refused_field_by_field(app: TestApp) -> 
         "thumbnail": "http://insecure.example.com/t.jpg",
         "settings": {"increments": [{"from": "5", "increment": "1"}]}
     });
-    let (status, problem) = call!(
-        auctions::post_auctions,
-        app,
-        "POST",
-        "/auctions",
-        [],
-        Some(&bad),
-        Some(&owner)
-    );
+    let (status, problem) = create_auction(&app, &bad, &owner).await?;
     assert_eq!(status, 422);
     let fields: BTreeSet<&str> = problem["errors"]
         .as_array()
@@ -697,14 +654,7 @@ async fn a_code_typed_in_groups_joins_like_the_code(app: TestApp) -> anyhow::Res
     let (first, second) = code.split_at(4);
     let typed = json!({"auctionCode": format!("{first} {second}")});
     let bidder = token_of(&app, "auction_user").await?;
-    let (status, membership) = call!(
-        join::post_auctions_join,
-        app,
-        "POST",
-        "/auctions/join",
-        Some(&typed),
-        Some(&bidder)
-    );
+    let (status, membership) = join_with(&app, &typed, &bidder).await?;
     assert_eq!(status, 200, "{typed} joins: {membership}");
     assert_eq!(membership["auctionId"], published["id"]);
     Ok(())
@@ -729,26 +679,10 @@ async fn a_rotated_code_stops_working_at_once(app: TestApp) -> anyhow::Result<()
     assert_ne!(rotated["auctionCode"], old["auctionCode"]);
 
     let bidder = token_of(&app, "auction_user").await?;
-    let (status, _) = call!(
-        join::post_auctions_join,
-        app,
-        "POST",
-        "/auctions/join",
-        [],
-        Some(&old),
-        Some(&bidder)
-    );
+    let (status, _) = join_with(&app, &old, &bidder).await?;
     assert_eq!(status, 404, "the old code is dead");
     let new = json!({"auctionCode": text(&rotated, "auctionCode")});
-    let (status, _) = call!(
-        join::post_auctions_join,
-        app,
-        "POST",
-        "/auctions/join",
-        [],
-        Some(&new),
-        Some(&bidder)
-    );
+    let (status, _) = join_with(&app, &new, &bidder).await?;
     assert_eq!(status, 200);
     let (status, _) = call!(
         phase::post_auctions_auction_code,
@@ -780,24 +714,8 @@ async fn members_are_run_by_the_owner_and_never_by_bidders(app: TestApp) -> anyh
     let code = json!({"auctionCode": text(&private, "auctionCode")});
     let bidder = token_of(&app, "auction_user").await?;
     let other = token_of(&app, "richie").await?;
-    let (_, joined) = call!(
-        join::post_auctions_join,
-        app,
-        "POST",
-        "/auctions/join",
-        [],
-        Some(&code),
-        Some(&bidder)
-    );
-    let (_, other_joined) = call!(
-        join::post_auctions_join,
-        app,
-        "POST",
-        "/auctions/join",
-        [],
-        Some(&code),
-        Some(&other)
-    );
+    let (_, joined) = join_with(&app, &code, &bidder).await?;
+    let (_, other_joined) = join_with(&app, &code, &other).await?;
     let bidder_id = text(&joined, "userId").to_string();
     let other_id = text(&other_joined, "userId").to_string();
 
@@ -906,15 +824,7 @@ async fn members_are_run_by_the_owner_and_never_by_bidders(app: TestApp) -> anyh
         status, 404,
         "a revoked member no longer sees the private auction"
     );
-    let (status, problem) = call!(
-        join::post_auctions_join,
-        app,
-        "POST",
-        "/auctions/join",
-        [],
-        Some(&code),
-        Some(&other)
-    );
+    let (status, problem) = join_with(&app, &code, &other).await?;
     assert_eq!(
         (status, text(&problem, "code")),
         (403, "MEMBERSHIP_REVOKED")
@@ -975,15 +885,12 @@ async fn lists_show_what_each_caller_may_see_by_when_it_runs(app: TestApp) -> an
     let draft = auction_of(&app, "cinos", "public", true).await?;
     rename(&app, &owner, &draft, "Draft Show").await?;
     let member = token_of(&app, "richie").await?;
-    call!(
-        join::post_auctions_join,
-        app,
-        "POST",
-        "/auctions/join",
-        [],
-        Some(&json!({"auctionCode": text(&private, "auctionCode")})),
-        Some(&member)
-    );
+    join_with(
+        &app,
+        &json!({"auctionCode": text(&private, "auctionCode")}),
+        &member,
+    )
+    .await?;
 
     // The seeds hold two more published auctions of cinos, upcoming too (one private).
     let (status, anonymous) = call!(
@@ -1419,15 +1326,7 @@ async fn the_audit_log_is_for_those_who_run_the_auction(app: TestApp) -> anyhow:
     let public = auction_of(&app, "cinos", "public", false).await?;
     let id = text(&public, "id");
     let owner = token_of(&app, "cinos").await?;
-    let (status, log) = call!(
-        audit::get_auctions_auction_audit,
-        app,
-        "GET",
-        "/auctions/{auctionId}/audit",
-        [("auctionId", id)],
-        None,
-        Some(&owner)
-    );
+    let (status, log) = audit_log(&app, id, Some(&owner)).await?;
     assert_eq!(status, 200);
     let entries = log["items"].as_array().cloned().unwrap_or_default();
     let mut actions: Vec<&str> = entries.iter().map(|e| text(e, "action")).collect();
@@ -1447,36 +1346,12 @@ async fn the_audit_log_is_for_those_who_run_the_auction(app: TestApp) -> anyhow:
         ]
     );
     let staff = token_of(&app, "genesis-staff").await?;
-    let (status, _) = call!(
-        audit::get_auctions_auction_audit,
-        app,
-        "GET",
-        "/auctions/{auctionId}/audit",
-        [("auctionId", id)],
-        None,
-        Some(&staff)
-    );
+    let (status, _) = audit_log(&app, id, Some(&staff)).await?;
     assert_eq!(status, 200);
     let bidder = token_of(&app, "auction_user").await?;
-    let (status, _) = call!(
-        audit::get_auctions_auction_audit,
-        app,
-        "GET",
-        "/auctions/{auctionId}/audit",
-        [("auctionId", id)],
-        None,
-        Some(&bidder)
-    );
+    let (status, _) = audit_log(&app, id, Some(&bidder)).await?;
     assert_eq!(status, 403);
-    let (status, _) = call!(
-        audit::get_auctions_auction_audit,
-        app,
-        "GET",
-        "/auctions/{auctionId}/audit",
-        [("auctionId", id)],
-        None,
-        None
-    );
+    let (status, _) = audit_log(&app, id, None).await?;
     assert_eq!(status, 401);
     Ok(())
 }
@@ -1484,26 +1359,10 @@ async fn the_audit_log_is_for_those_who_run_the_auction(app: TestApp) -> anyhow:
 async fn creating_an_auction_is_audited_with_it(app: TestApp) -> anyhow::Result<()> {
     seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
     let owner = token_of(&app, "cinos").await?;
-    let (status, created) = call!(
-        auctions::post_auctions,
-        app,
-        "POST",
-        "/auctions",
-        [],
-        Some(&new_auction(&app, "private")),
-        Some(&owner)
-    );
+    let (status, created) = create_auction(&app, &new_auction(&app, "private"), &owner).await?;
     assert_eq!(status, 201, "{created}");
     let id = text(&created, "id");
-    let (status, log) = call!(
-        audit::get_auctions_auction_audit,
-        app,
-        "GET",
-        "/auctions/{auctionId}/audit",
-        [("auctionId", id)],
-        None,
-        Some(&owner)
-    );
+    let (status, log) = audit_log(&app, id, Some(&owner)).await?;
     assert_eq!(status, 200, "{log}");
     assert_eq!(
         log["items"],
@@ -1597,15 +1456,12 @@ async fn staff_edit_any_auction_but_neither_publish_nor_delete_it(
     );
     assert_eq!(status, 200, "staff may rotate a code (auction:code:any)");
     let bidder = token_of(&app, "auction_user").await?;
-    let (_, joined) = call!(
-        join::post_auctions_join,
-        app,
-        "POST",
-        "/auctions/join",
-        [],
-        Some(&json!({"auctionCode": text(&published, "auctionCode")})),
-        Some(&bidder)
-    );
+    let (_, joined) = join_with(
+        &app,
+        &json!({"auctionCode": text(&published, "auctionCode")}),
+        &bidder,
+    )
+    .await?;
     assert_eq!(
         joined["bidderNumber"],
         Value::Null,
@@ -1712,15 +1568,7 @@ async fn the_largest_auction_the_rules_allow_publishes(app: TestApp) -> anyhow::
     body["name"] = json!("🎨".repeat(120));
     body["description"] = json!("🎨".repeat(5000));
     body["settings"]["increments"] = json!(ladder);
-    let (status, auction) = call!(
-        auctions::post_auctions,
-        app,
-        "POST",
-        "/auctions",
-        [],
-        Some(&body),
-        Some(&artist)
-    );
+    let (status, auction) = create_auction(&app, &body, &artist).await?;
     assert_eq!(status, 201, "{auction}");
     let id = text(&auction, "id").to_string();
     let url = |n: usize| {

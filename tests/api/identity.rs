@@ -3,8 +3,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::TimeDelta;
-use functions::identity::{login, logout, me, my_sessions, password, refresh, register};
-use integration_tests::harness::{TestApp, api_request, body_json, sign_in, text};
+use functions::identity::{login, logout, me, my_sessions, password, register};
+use integration_tests::harness::{
+    TestApp, api_request, body_json, log_in_with, refresh_with, register_with, sign_in, text,
+};
 use integration_tests::{app_trials, call};
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
@@ -41,16 +43,21 @@ fn registration(email: &str, username: &str) -> Value {
 async fn register_ada(app: &TestApp) -> anyhow::Result<Value> {
     // The seeded role map gives the account its permissions (profile:update:own, ...).
     seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
-    let (status, body) = call!(
-        register::post_auth_register,
-        app,
-        "POST",
-        "/auth/register",
-        Some(&registration("ada@example.com", "ada")),
-        None
-    );
+    let (status, body) = register_with(app, &registration("ada@example.com", "ada")).await?;
     anyhow::ensure!(status == 201, "register answered {status}: {body}");
     Ok(body)
+}
+
+/// `POST /auth/logout` with `body`.
+async fn log_out_with(app: &TestApp, body: &Value) -> anyhow::Result<(u16, Value)> {
+    Ok(call!(
+        logout::post_auth_logout,
+        app,
+        "POST",
+        "/auth/logout",
+        Some(body),
+        None
+    ))
 }
 
 async fn an_account_lives_through_register_login_refresh_and_logout(
@@ -75,27 +82,13 @@ async fn an_account_lives_through_register_login_refresh_and_logout(
 
     for login_name in ["ada", "ADA@example.com"] {
         let body = json!({"login": login_name, "password": "correct horse"});
-        let (status, signed_in) = call!(
-            login::post_auth_login,
-            app,
-            "POST",
-            "/auth/login",
-            Some(&body),
-            None
-        );
+        let (status, signed_in) = log_in_with(&app, &body).await?;
         assert_eq!(status, 200, "{login_name}: {signed_in}");
         assert_eq!(signed_in["user"]["username"], "ada");
     }
 
     let first = json!({"refreshToken": text(&registered, "refreshToken")});
-    let (status, rotated) = call!(
-        refresh::post_auth_refresh,
-        app,
-        "POST",
-        "/auth/refresh",
-        Some(&first),
-        None
-    );
+    let (status, rotated) = refresh_with(&app, &first).await?;
     assert_eq!(status, 200);
     assert_ne!(rotated["refreshToken"], registered["refreshToken"]);
     let (status, _) = call!(
@@ -109,14 +102,7 @@ async fn an_account_lives_through_register_login_refresh_and_logout(
     assert_eq!(status, 200);
 
     let current = json!({"refreshToken": text(&rotated, "refreshToken")});
-    let (status, _) = call!(
-        logout::post_auth_logout,
-        app,
-        "POST",
-        "/auth/logout",
-        Some(&current),
-        None
-    );
+    let (status, _) = log_out_with(&app, &current).await?;
     assert_eq!(status, 204);
     let (status, _) = call!(
         me::get_me,
@@ -127,14 +113,7 @@ async fn an_account_lives_through_register_login_refresh_and_logout(
         Some(text(&rotated, "accessToken"))
     );
     assert_eq!(status, 401, "the session's access token died with it");
-    let (status, body) = call!(
-        refresh::post_auth_refresh,
-        app,
-        "POST",
-        "/auth/refresh",
-        Some(&current),
-        None
-    );
+    let (status, body) = refresh_with(&app, &current).await?;
     assert_eq!((status, text(&body, "code")), (401, "UNAUTHENTICATED"));
     Ok(())
 }
@@ -146,14 +125,7 @@ async fn concurrent_registrations_of_one_email_let_exactly_one_win(
         let app = app.clone();
         async move {
             let body = registration("twin@example.com", username);
-            let (status, body) = call!(
-                register::post_auth_register,
-                app,
-                "POST",
-                "/auth/register",
-                Some(&body),
-                None
-            );
+            let (status, body) = register_with(&app, &body).await?;
             anyhow::Ok((status, body))
         }
     };
@@ -171,24 +143,10 @@ async fn concurrent_registrations_of_one_email_let_exactly_one_win(
 async fn emails_and_usernames_are_unique_whatever_their_case(app: TestApp) -> anyhow::Result<()> {
     register_ada(&app).await?;
     let same_email = registration("  ADA@Example.com ", "someone-else");
-    let (status, body) = call!(
-        register::post_auth_register,
-        app,
-        "POST",
-        "/auth/register",
-        Some(&same_email),
-        None
-    );
+    let (status, body) = register_with(&app, &same_email).await?;
     assert_eq!((status, text(&body, "code")), (409, "EMAIL_TAKEN"));
     let same_username = registration("other@example.com", "Ada");
-    let (status, body) = call!(
-        register::post_auth_register,
-        app,
-        "POST",
-        "/auth/register",
-        Some(&same_username),
-        None
-    );
+    let (status, body) = register_with(&app, &same_username).await?;
     assert_eq!((status, text(&body, "code")), (409, "USERNAME_TAKEN"));
     Ok(())
 }
@@ -196,14 +154,7 @@ async fn emails_and_usernames_are_unique_whatever_their_case(app: TestApp) -> an
 async fn registration_lists_every_invalid_field(app: TestApp) -> anyhow::Result<()> {
     let body =
         json!({"email": "not-an-email", "username": "9x", "password": "short", "displayName": " "});
-    let (status, problem) = call!(
-        register::post_auth_register,
-        app,
-        "POST",
-        "/auth/register",
-        Some(&body),
-        None
-    );
+    let (status, problem) = register_with(&app, &body).await?;
     assert_eq!((status, text(&problem, "code")), (422, "VALIDATION_FAILED"));
     let fields: Vec<&str> = problem["errors"]
         .as_array()
@@ -238,14 +189,7 @@ async fn privileged_fields_are_refused_on_register_and_profile_update(
     for field in ["userRole", "status", "permissions", "groups"] {
         let mut body = registration("eve@example.com", "eve");
         body[field] = json!("admin");
-        let (status, problem) = call!(
-            register::post_auth_register,
-            app,
-            "POST",
-            "/auth/register",
-            Some(&body),
-            None
-        );
+        let (status, problem) = register_with(&app, &body).await?;
         assert_eq!((status, text(&problem["errors"][0], "field")), (422, field));
     }
     let registered = register_ada(&app).await?;
@@ -267,22 +211,8 @@ async fn unknown_login_and_wrong_password_get_the_same_answer(app: TestApp) -> a
     register_ada(&app).await?;
     let wrong = json!({"login": "ada", "password": "wrong horse"});
     let unknown = json!({"login": "nobody", "password": "wrong horse"});
-    let (status_a, body_a) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&wrong),
-        None
-    );
-    let (status_b, body_b) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&unknown),
-        None
-    );
+    let (status_a, body_a) = log_in_with(&app, &wrong).await?;
+    let (status_b, body_b) = log_in_with(&app, &unknown).await?;
     assert_eq!(
         (status_a, text(&body_a, "code")),
         (401, "INVALID_CREDENTIALS")
@@ -296,14 +226,7 @@ async fn five_failures_lock_logins_until_the_window_passes(app: TestApp) -> anyh
     let wrong = json!({"login": "ada", "password": "wrong horse"});
     let right = json!({"login": "ada", "password": "correct horse"});
     for attempt in 1..=5 {
-        let (status, _) = call!(
-            login::post_auth_login,
-            app,
-            "POST",
-            "/auth/login",
-            Some(&wrong),
-            None
-        );
+        let (status, _) = log_in_with(&app, &wrong).await?;
         assert_eq!(status, 401, "attempt {attempt}");
     }
     let request = api_request("POST", "/auth/login", &[], Some(&right), None)?;
@@ -315,43 +238,15 @@ async fn five_failures_lock_logins_until_the_window_passes(app: TestApp) -> anyh
     assert_eq!(body_json(&response)?["code"], "TOO_MANY_ATTEMPTS");
 
     app.clock.advance(TimeDelta::seconds(899));
-    let (status, _) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&right),
-        None
-    );
+    let (status, _) = log_in_with(&app, &right).await?;
     assert_eq!(status, 429);
     app.clock.advance(TimeDelta::seconds(2));
-    let (status, _) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&right),
-        None
-    );
+    let (status, _) = log_in_with(&app, &right).await?;
     assert_eq!(status, 200);
     // The count starts over after a success.
-    let (status, _) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&wrong),
-        None
-    );
+    let (status, _) = log_in_with(&app, &wrong).await?;
     assert_eq!(status, 401);
-    let (status, _) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&right),
-        None
-    );
+    let (status, _) = log_in_with(&app, &right).await?;
     assert_eq!(status, 200);
     Ok(())
 }
@@ -359,46 +254,18 @@ async fn five_failures_lock_logins_until_the_window_passes(app: TestApp) -> anyh
 async fn a_reused_refresh_token_revokes_its_session(app: TestApp) -> anyhow::Result<()> {
     let registered = register_ada(&app).await?;
     let original = json!({"refreshToken": text(&registered, "refreshToken")});
-    let (status, rotated) = call!(
-        refresh::post_auth_refresh,
-        app,
-        "POST",
-        "/auth/refresh",
-        Some(&original),
-        None
-    );
+    let (status, rotated) = refresh_with(&app, &original).await?;
     assert_eq!(status, 200);
 
     // The old token again: refused, and the thief's (or owner's) newer token dies with it.
-    let (status, _) = call!(
-        refresh::post_auth_refresh,
-        app,
-        "POST",
-        "/auth/refresh",
-        Some(&original),
-        None
-    );
+    let (status, _) = refresh_with(&app, &original).await?;
     assert_eq!(status, 401);
     let newer = json!({"refreshToken": text(&rotated, "refreshToken")});
-    let (status, _) = call!(
-        refresh::post_auth_refresh,
-        app,
-        "POST",
-        "/auth/refresh",
-        Some(&newer),
-        None
-    );
+    let (status, _) = refresh_with(&app, &newer).await?;
     assert_eq!(status, 401);
 
     let garbage = json!({"refreshToken": "not-a-token"});
-    let (status, _) = call!(
-        refresh::post_auth_refresh,
-        app,
-        "POST",
-        "/auth/refresh",
-        Some(&garbage),
-        None
-    );
+    let (status, _) = refresh_with(&app, &garbage).await?;
     assert_eq!(status, 401);
     Ok(())
 }
@@ -406,33 +273,12 @@ async fn a_reused_refresh_token_revokes_its_session(app: TestApp) -> anyhow::Res
 async fn a_refused_refresh_token_is_named_in_the_answer(app: TestApp) -> anyhow::Result<()> {
     let registered = register_ada(&app).await?;
     let current = json!({"refreshToken": text(&registered, "refreshToken")});
-    let (status, _) = call!(
-        logout::post_auth_logout,
-        app,
-        "POST",
-        "/auth/logout",
-        Some(&current),
-        None
-    );
+    let (status, _) = log_out_with(&app, &current).await?;
     assert_eq!(status, 204);
-    let (status, _) = call!(
-        logout::post_auth_logout,
-        app,
-        "POST",
-        "/auth/logout",
-        Some(&json!({"refreshToken": "not-a-token"})),
-        None
-    );
+    let (status, _) = log_out_with(&app, &json!({"refreshToken": "not-a-token"})).await?;
     assert_eq!(status, 204, "logout reveals nothing about the token");
     for presented in [current, json!({"refreshToken": "not-a-token"})] {
-        let (status, problem) = call!(
-            refresh::post_auth_refresh,
-            app,
-            "POST",
-            "/auth/refresh",
-            Some(&presented),
-            None
-        );
+        let (status, problem) = refresh_with(&app, &presented).await?;
         assert_eq!(
             (status, text(&problem, "code")),
             (401, "UNAUTHENTICATED"),
@@ -537,24 +383,10 @@ async fn a_disabled_account_is_refused_at_once(app: TestApp) -> anyhow::Result<(
     let (status, body) = call!(me::get_me, app, "GET", "/me", None, Some(token));
     assert_eq!((status, text(&body, "code")), (403, "ACCOUNT_DISABLED"));
     let right = json!({"login": "ada", "password": "correct horse"});
-    let (status, body) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&right),
-        None
-    );
+    let (status, body) = log_in_with(&app, &right).await?;
     assert_eq!((status, text(&body, "code")), (403, "ACCOUNT_DISABLED"));
     let refresh_body = json!({"refreshToken": text(&registered, "refreshToken")});
-    let (status, _) = call!(
-        refresh::post_auth_refresh,
-        app,
-        "POST",
-        "/auth/refresh",
-        Some(&refresh_body),
-        None
-    );
+    let (status, _) = refresh_with(&app, &refresh_body).await?;
     assert_eq!(status, 403);
 
     app.store
@@ -612,14 +444,7 @@ async fn the_profile_can_be_updated_and_cleared(app: TestApp) -> anyhow::Result<
 async fn a_seeded_user_logs_in_and_sees_their_permissions(app: TestApp) -> anyhow::Result<()> {
     seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
     let body = json!({"login": "cinos", "password": seeds::DEFAULT_PASSWORD});
-    let (status, signed_in) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&body),
-        None
-    );
+    let (status, signed_in) = log_in_with(&app, &body).await?;
     assert_eq!(status, 200, "{signed_in}");
     let (status, me) = call!(
         me::get_me,
@@ -696,24 +521,10 @@ async fn a_password_change_ends_the_other_sessions_only(app: TestApp) -> anyhow:
     assert_eq!(status, 204);
 
     let elsewhere_refresh = json!({"refreshToken": text(&elsewhere, "refreshToken")});
-    let (status, _) = call!(
-        refresh::post_auth_refresh,
-        app,
-        "POST",
-        "/auth/refresh",
-        Some(&elsewhere_refresh),
-        None
-    );
+    let (status, _) = refresh_with(&app, &elsewhere_refresh).await?;
     assert_eq!(status, 401, "the other session is over");
     let here_refresh = json!({"refreshToken": text(&here, "refreshToken")});
-    let (status, _) = call!(
-        refresh::post_auth_refresh,
-        app,
-        "POST",
-        "/auth/refresh",
-        Some(&here_refresh),
-        None
-    );
+    let (status, _) = refresh_with(&app, &here_refresh).await?;
     assert_eq!(status, 200, "this session goes on");
 
     let (status, _) = call!(
@@ -732,14 +543,7 @@ async fn a_password_change_ends_the_other_sessions_only(app: TestApp) -> anyhow:
     assert_eq!(status, 200, "this session's access token goes on");
 
     let old = json!({"login": "ada", "password": "correct horse"});
-    let (status, _) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&old),
-        None
-    );
+    let (status, _) = log_in_with(&app, &old).await?;
     assert_eq!(status, 401);
     sign_in(&app, "ada", "battery staple").await?;
     Ok(())
@@ -774,15 +578,9 @@ async fn sessions_are_listed_with_the_current_one_and_can_be_ended(
         .unwrap_or_default();
 
     // Another account's session is invisible: 404, as for an id that does not exist.
-    let mallory = call!(
-        register::post_auth_register,
-        app,
-        "POST",
-        "/auth/register",
-        Some(&registration("mallory@example.com", "mallory")),
-        None
-    )
-    .1;
+    let mallory = register_with(&app, &registration("mallory@example.com", "mallory"))
+        .await?
+        .1;
     let (status, _) = call!(
         my_sessions::delete_me_sessions_session,
         app,
@@ -824,14 +622,7 @@ async fn sessions_are_listed_with_the_current_one_and_can_be_ended(
     );
     assert_eq!(status, 401, "an ended session's access token stops at once");
     let elsewhere_refresh = json!({"refreshToken": text(&elsewhere, "refreshToken")});
-    let (status, _) = call!(
-        refresh::post_auth_refresh,
-        app,
-        "POST",
-        "/auth/refresh",
-        Some(&elsewhere_refresh),
-        None
-    );
+    let (status, _) = refresh_with(&app, &elsewhere_refresh).await?;
     assert_eq!(status, 401);
     let (_, list) = call!(
         my_sessions::get_me_sessions,

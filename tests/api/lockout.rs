@@ -3,8 +3,8 @@
 //! sessions an account already holds keep working through a lock on its logins.
 
 use chrono::TimeDelta;
-use functions::identity::{login, password, purge, refresh, register};
-use integration_tests::harness::{TestApp, text};
+use functions::identity::{password, purge};
+use integration_tests::harness::{TestApp, log_in_with, refresh_with, register_with, text};
 use integration_tests::{app_trials, call};
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
@@ -29,28 +29,14 @@ async fn register(app: &TestApp, username: &str) -> anyhow::Result<Value> {
         "email": format!("{username}@example.com"), "username": username,
         "password": PASSWORD, "displayName": username,
     });
-    let (status, registered) = call!(
-        register::post_auth_register,
-        app,
-        "POST",
-        "/auth/register",
-        Some(&body),
-        None
-    );
+    let (status, registered) = register_with(app, &body).await?;
     anyhow::ensure!(status == 201, "register answered {status}: {registered}");
     Ok(registered)
 }
 
 async fn login_as(app: &TestApp, login: &str, password: &str) -> anyhow::Result<(u16, Value)> {
     let body = json!({"login": login, "password": password});
-    Ok(call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&body),
-        None
-    ))
+    log_in_with(app, &body).await
 }
 
 async fn thirty_parallel_wrong_logins_get_five_verifications_then_the_lock(
@@ -139,14 +125,7 @@ async fn a_lock_on_logins_leaves_the_accounts_sessions_working(app: TestApp) -> 
     assert_eq!(status, 429, "logins are locked");
 
     let presented = json!({"refreshToken": text(&registered, "refreshToken")});
-    let (status, refreshed) = call!(
-        refresh::post_auth_refresh,
-        app,
-        "POST",
-        "/auth/refresh",
-        Some(&presented),
-        None
-    );
+    let (status, refreshed) = refresh_with(&app, &presented).await?;
     assert_eq!(
         status, 200,
         "a session the account holds goes on: {refreshed}"

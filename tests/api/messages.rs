@@ -2,10 +2,12 @@
 //! fault at once (missing, mistyped, unknown, refused by the field's rule), in the contract's
 //! words, never a parser's.
 
-use functions::bidding::bids;
-use functions::catalog::auctions;
-use functions::identity::{login, me, refresh, register};
-use integration_tests::harness::{TestApp, text, token_of};
+use functions::identity::me;
+use integration_tests::harness::{
+    TestApp, create_auction, log_in_with, refresh_with, register_with, text, token_of,
+};
+
+use crate::bidding::bid;
 use integration_tests::{app_trials, call};
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
@@ -39,52 +41,44 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The answer is a `422 VALIDATION_FAILED` listing exactly `expected`, in order.
+fn assert_refused((status, problem): &(u16, Value), expected: &[(&str, &str)]) {
+    assert_eq!(
+        (*status, text(problem, "code"), errors(problem)),
+        (422, "VALIDATION_FAILED", pairs(expected)),
+        "{problem}"
+    );
+}
+
+/// Loads the seeds and answers the access token of the artist `cinos`.
+async fn seeded_artist(app: &TestApp) -> anyhow::Result<String> {
+    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
+    token_of(app, "cinos").await
+}
+
 async fn an_auction_with_only_a_name_hears_of_every_missing_field(
     app: TestApp,
 ) -> anyhow::Result<()> {
-    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
-    let artist = token_of(&app, "cinos").await?;
-    let (status, problem) = call!(
-        auctions::post_auctions,
-        app,
-        "POST",
-        "/auctions",
-        Some(&json!({"name": "x"})),
-        Some(&artist)
-    );
-    assert_eq!(
-        (status, text(&problem, "code")),
-        (422, "VALIDATION_FAILED"),
-        "{problem}"
-    );
-    assert_eq!(
-        errors(&problem),
-        pairs(&[
+    let artist = seeded_artist(&app).await?;
+    assert_refused(
+        &create_auction(&app, &json!({"name": "x"}), &artist).await?,
+        &[
             ("eventType", "is required"),
             ("startsAt", "is required"),
             ("endsAt", "is required"),
             ("timeZone", "is required"),
-        ])
+        ],
     );
     Ok(())
 }
 
 async fn a_login_with_neither_login_nor_password_hears_of_both(app: TestApp) -> anyhow::Result<()> {
-    let (status, problem) = call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&json!({"login": ""})),
-        None
-    );
-    assert_eq!(status, 422, "{problem}");
-    assert_eq!(
-        errors(&problem),
-        pairs(&[
+    assert_refused(
+        &log_in_with(&app, &json!({"login": ""})).await?,
+        &[
             ("login", "must be the account's email address or username"),
             ("password", "is required"),
-        ])
+        ],
     );
     Ok(())
 }
@@ -94,23 +88,9 @@ async fn a_bid_body_that_is_not_an_object_is_refused_as_a_whole(
 ) -> anyhow::Result<()> {
     let (_, bidder) = app.direct_user("ann").await?;
     let item = uuid::Uuid::new_v4().to_string();
-    let (status, problem) = call!(
-        bids::post_items_item_bids,
-        app,
-        "POST",
-        "/items/{itemId}/bids",
-        [("itemId", item.as_str())],
-        Some(&json!([])),
-        Some(&bidder)
-    );
-    assert_eq!(
-        (status, text(&problem, "code")),
-        (422, "VALIDATION_FAILED"),
-        "{problem}"
-    );
-    assert_eq!(
-        errors(&problem),
-        pairs(&[("body", "must be a JSON object")])
+    assert_refused(
+        &bid(&app, &item, json!([]), Some(&bidder)).await?,
+        &[("body", "must be a JSON object")],
     );
     Ok(())
 }
@@ -118,34 +98,12 @@ async fn a_bid_body_that_is_not_an_object_is_refused_as_a_whole(
 async fn every_route_refuses_a_body_that_is_not_an_object_alike(
     app: TestApp,
 ) -> anyhow::Result<()> {
-    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
-    let artist = token_of(&app, "cinos").await?;
+    let artist = seeded_artist(&app).await?;
     for body in [json!([]), json!([{"amount": "1"}]), json!("text"), json!(7)] {
         let answers = [
-            call!(
-                register::post_auth_register,
-                app,
-                "POST",
-                "/auth/register",
-                Some(&body),
-                None
-            ),
-            call!(
-                refresh::post_auth_refresh,
-                app,
-                "POST",
-                "/auth/refresh",
-                Some(&body),
-                None
-            ),
-            call!(
-                auctions::post_auctions,
-                app,
-                "POST",
-                "/auctions",
-                Some(&body),
-                Some(&artist)
-            ),
+            register_with(&app, &body).await?,
+            refresh_with(&app, &body).await?,
+            create_auction(&app, &body, &artist).await?,
             call!(
                 me::patch_me,
                 app,
@@ -155,51 +113,31 @@ async fn every_route_refuses_a_body_that_is_not_an_object_alike(
                 Some(&artist)
             ),
         ];
-        for (status, problem) in answers {
-            assert_eq!(
-                (status, errors(&problem)),
-                (422, pairs(&[("body", "must be a JSON object")])),
-                "{body}: {problem}"
-            );
+        for answer in &answers {
+            assert_refused(answer, &[("body", "must be a JSON object")]);
         }
     }
     Ok(())
 }
 
 async fn a_mistyped_field_is_listed_with_the_missing_ones(app: TestApp) -> anyhow::Result<()> {
-    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
-    let artist = token_of(&app, "cinos").await?;
+    let artist = seeded_artist(&app).await?;
     let body = json!({"name": "Studio Sale", "eventType": "public", "endsAt": 1_800_000_000,
         "settings": {"staggerSec": "two minutes"}});
-    let (status, problem) = call!(
-        auctions::post_auctions,
-        app,
-        "POST",
-        "/auctions",
-        Some(&body),
-        Some(&artist)
-    );
-    assert_eq!(status, 422, "{problem}");
-    assert_eq!(
-        errors(&problem),
-        pairs(&[
+    assert_refused(
+        &create_auction(&app, &body, &artist).await?,
+        &[
             ("startsAt", "is required"),
             ("endsAt", "must be a string"),
             ("timeZone", "is required"),
             (
                 "settings.staggerSec",
-                "must be a whole number from 0 to 4294967295"
+                "must be a whole number from 0 to 4294967295",
             ),
-        ])
+        ],
     );
-    let (status, problem) = call!(
-        auctions::post_auctions,
-        app,
-        "POST",
-        "/auctions",
-        Some(&json!({"name": "x", "eventType": "auction"})),
-        Some(&artist)
-    );
+    let body = json!({"name": "x", "eventType": "auction"});
+    let (status, problem) = create_auction(&app, &body, &artist).await?;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(
         errors(&problem)[0],
@@ -215,31 +153,21 @@ async fn a_registration_hears_of_its_refused_and_missing_fields_together(
     app: TestApp,
 ) -> anyhow::Result<()> {
     let body = json!({"email": "not-an-email", "displayName": 7, "role": "admin"});
-    let (status, problem) = call!(
-        register::post_auth_register,
-        app,
-        "POST",
-        "/auth/register",
-        Some(&body),
-        None
-    );
-    assert_eq!(status, 422, "{problem}");
-    assert_eq!(
-        errors(&problem),
-        pairs(&[
+    assert_refused(
+        &register_with(&app, &body).await?,
+        &[
             ("email", "must be an email address"),
             ("username", "is required"),
             ("displayName", "must be a string"),
             ("password", "is required"),
             ("role", "is not a field of this request (or is read-only)"),
-        ])
+        ],
     );
     Ok(())
 }
 
 async fn no_answer_speaks_in_a_parsers_words(app: TestApp) -> anyhow::Result<()> {
-    seeds::load(&app.store, seeds::DEFAULT_PASSWORD, app.clock.as_ref()).await?;
-    let artist = token_of(&app, "cinos").await?;
+    let artist = seeded_artist(&app).await?;
     let (_, bidder) = app.direct_user("ann").await?;
     let item = uuid::Uuid::new_v4().to_string();
     let odd_bodies = [
@@ -252,38 +180,17 @@ async fn no_answer_speaks_in_a_parsers_words(app: TestApp) -> anyhow::Result<()>
     ];
     let mut answers = Vec::new();
     for body in &odd_bodies {
-        answers.push(call!(
-            bids::post_items_item_bids,
-            app,
-            "POST",
-            "/items/{itemId}/bids",
-            [("itemId", item.as_str())],
-            Some(body),
-            Some(&bidder)
-        ));
+        answers.push(bid(&app, &item, body.clone(), Some(&bidder)).await?);
     }
     for body in [
         json!({"name": [], "eventType": 1, "startsAt": true, "settings": []}),
         json!({"name": "x", "settings": {"increments": [{"from": 0}, {}]}}),
     ] {
-        answers.push(call!(
-            auctions::post_auctions,
-            app,
-            "POST",
-            "/auctions",
-            Some(&body),
-            Some(&artist)
-        ));
+        answers.push(create_auction(&app, &body, &artist).await?);
     }
     let secret = "hunter2-never-echoed";
-    answers.push(call!(
-        login::post_auth_login,
-        app,
-        "POST",
-        "/auth/login",
-        Some(&json!({"login": 12, "password": {"value": secret}})),
-        None
-    ));
+    let body = json!({"login": 12, "password": {"value": secret}});
+    answers.push(log_in_with(&app, &body).await?);
     for (status, problem) in answers {
         assert_eq!(status, 422, "{problem}");
         assert!(!errors(&problem).is_empty(), "{problem}");

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use functions::catalog::{auctions, edit, items, members, publish};
 use functions::identity::{roles, users};
-use integration_tests::harness::{TestApp, repo_root, text, token_of};
+use integration_tests::harness::{TestApp, create_auction, repo_root, text, token_of};
 use integration_tests::{app_trials, call, trials};
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
@@ -95,14 +95,7 @@ async fn taking_the_artist_role_away_stops_an_owner_but_not_their_managers(
         let app = app.clone();
         let owner = owner.clone();
         async move {
-            let (status, auction) = call!(
-                auctions::post_auctions,
-                app,
-                "POST",
-                "/auctions",
-                Some(&body),
-                Some(&owner)
-            );
+            let (status, auction) = create_auction(&app, &body, &owner).await?;
             anyhow::ensure!(status == 201, "create answered {status}: {auction}");
             anyhow::Ok(text(&auction, "id").to_string())
         }

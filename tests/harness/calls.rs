@@ -5,7 +5,7 @@ use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 
 use super::app::TestApp;
-use super::fixtures::{api_request, body_json};
+use super::fixtures::body_json;
 
 /// Calls `handler` with an API Gateway event and answers `(status, JSON body)`:
 /// `call!(handler, app, "GET", "/items/{itemId}", [("itemId", id)], body, token)`, or without
@@ -40,14 +40,62 @@ pub fn text<'a>(body: &'a Value, field: &str) -> &'a str {
     body[field].as_str().unwrap_or_default()
 }
 
+/// `POST /auth/register` with `body`.
+pub async fn register_with(app: &TestApp, body: &Value) -> anyhow::Result<(u16, Value)> {
+    Ok(crate::call!(
+        functions::identity::register::post_auth_register,
+        app,
+        "POST",
+        "/auth/register",
+        Some(body),
+        None
+    ))
+}
+
+/// `POST /auth/login` with `body`.
+pub async fn log_in_with(app: &TestApp, body: &Value) -> anyhow::Result<(u16, Value)> {
+    Ok(crate::call!(
+        functions::identity::login::post_auth_login,
+        app,
+        "POST",
+        "/auth/login",
+        Some(body),
+        None
+    ))
+}
+
+/// `POST /auth/refresh` with `body`.
+pub async fn refresh_with(app: &TestApp, body: &Value) -> anyhow::Result<(u16, Value)> {
+    Ok(crate::call!(
+        functions::identity::refresh::post_auth_refresh,
+        app,
+        "POST",
+        "/auth/refresh",
+        Some(body),
+        None
+    ))
+}
+
+/// `POST /auctions` with `body`, by the holder of `token`.
+pub async fn create_auction(
+    app: &TestApp,
+    body: &Value,
+    token: &str,
+) -> anyhow::Result<(u16, Value)> {
+    Ok(crate::call!(
+        functions::catalog::auctions::post_auctions,
+        app,
+        "POST",
+        "/auctions",
+        Some(body),
+        Some(token)
+    ))
+}
+
 /// Signs `login` in through the real handler; answers the tokens and account.
 pub async fn sign_in(app: &TestApp, login: &str, password: &str) -> anyhow::Result<Value> {
     let body = json!({"login": login, "password": password});
-    let request = api_request("POST", "/auth/login", &[], Some(&body), None)?;
-    let response = functions::identity::login::post_auth_login(&app.state, request)
-        .await
-        .unwrap_or_else(shared::http::ApiError::into_response);
-    let (status, signed_in) = answer(&response)?;
+    let (status, signed_in) = log_in_with(app, &body).await?;
     anyhow::ensure!(
         status == 200,
         "{login} could not sign in ({status}): {signed_in}"

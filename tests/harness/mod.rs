@@ -9,7 +9,10 @@ mod round_trips;
 mod trial;
 
 pub use app::{TestApp, test_config};
-pub use calls::{answer, sign_in, text, token_of, token_with};
+pub use calls::{
+    answer, create_auction, log_in_with, refresh_with, register_with, sign_in, text, token_of,
+    token_with,
+};
 pub use fixtures::{api_request, body_json, request};
 pub use local_dynamo::{LocalDynamo, endpoint, free_port, repo_root};
 pub use local_stack::{
