@@ -3,11 +3,12 @@
 
 use anyhow::Context;
 use integration_tests::harness::{
-    LocalStack, StackOptions, exchange, free_port, repo_root, shared_stack,
+    Exchange, LocalStack, StackOptions, exchange, free_port, repo_root, shared_stack,
+    shared_stack_logs,
 };
 use integration_tests::trials;
 use libtest_mimic::Trial;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub fn trials() -> Vec<Trial> {
     trials![
@@ -18,6 +19,7 @@ pub fn trials() -> Vec<Trial> {
         path_and_query_parameters_reach_the_function,
         a_cors_preflight_is_answered_from_the_template,
         the_walkthrough_runs_as_written,
+        no_user_id_reaches_the_functions_log,
         make_dev_stops_cleanly_on_sigterm,
     ]
 }
@@ -156,6 +158,97 @@ async fn the_walkthrough_runs_as_written() -> anyhow::Result<()> {
     let last = last_json(&printed).with_context(|| format!("no JSON at the end of:\n{printed}"))?;
     let shown: Value = serde_json::from_str(&expected).context("the page's last ```json block")?;
     assert_same_values(&shown, &last, "$");
+    Ok(())
+}
+
+/// Registering, signing in, refreshing, reusing a rotated refresh token, changing a password
+/// and creating an auction all log a line; none of them names the account.
+async fn no_user_id_reaches_the_functions_log() -> anyhow::Result<()> {
+    let base = base().await?;
+    let post = |path: &str, body: Value, token: Option<String>| {
+        let url = format!("{base}{path}");
+        async move {
+            let bearer = token.map(|t| format!("Bearer {t}")).unwrap_or_default();
+            let mut headers = vec![("content-type", "application/json")];
+            if !bearer.is_empty() {
+                headers.push(("authorization", bearer.as_str()));
+            }
+            exchange("POST", &url, &headers, body.to_string().into_bytes()).await
+        }
+    };
+    let name = format!(
+        "logcheck{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let password = "a long enough password";
+    let registered = post(
+        "/auth/register",
+        json!({"email": format!("{name}@example.com"), "username": name,
+               "password": password, "displayName": "Log Check"}),
+        None,
+    )
+    .await?;
+    assert_eq!(registered.status, 201, "{:?}", registered.json());
+    let registered = registered.json()?;
+    let user_id = registered["user"]["id"]
+        .as_str()
+        .context("user id")?
+        .to_string();
+    let signed_in = post(
+        "/auth/login",
+        json!({"login": name, "password": password}),
+        None,
+    )
+    .await?;
+    assert_eq!(signed_in.status, 200);
+    let rotated = signed_in.json()?["refreshToken"].clone();
+    let refreshed = post("/auth/refresh", json!({"refreshToken": rotated}), None).await?;
+    assert_eq!(refreshed.status, 200);
+    let reused = post("/auth/refresh", json!({"refreshToken": rotated}), None).await?;
+    assert_eq!(reused.status, 401);
+    let token = registered["accessToken"].as_str().map(str::to_string);
+    let changed = post(
+        "/me/password",
+        json!({"currentPassword": password, "newPassword": "another long password"}),
+        token,
+    )
+    .await?;
+    assert_eq!(changed.status, 204, "{:?}", changed.json());
+    let artist = post(
+        "/auth/login",
+        json!({"login": "cinos", "password": "dev-password-123"}),
+        None,
+    )
+    .await?
+    .json()?;
+    let artist_id = artist["user"]["id"]
+        .as_str()
+        .context("artist id")?
+        .to_string();
+    let starts = chrono::Utc::now() + chrono::Duration::hours(1);
+    let created: Exchange = post(
+        "/auctions",
+        json!({"name": format!("Log check {name}"), "eventType": "public",
+               "startsAt": starts.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+               "endsAt": (starts + chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+               "timeZone": "Europe/London"}),
+        artist["accessToken"].as_str().map(str::to_string),
+    )
+    .await?;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let log = std::fs::read_to_string(shared_stack_logs()?.join("functions.log"))?;
+    for line in [
+        "account registered",
+        "signed in",
+        "already rotated",
+        "password changed",
+        "auction created",
+    ] {
+        assert!(log.contains(line), "the log has no {line:?} line");
+    }
+    for id in [&user_id, &artist_id] {
+        assert!(!log.contains(id.as_str()), "the log names the account {id}");
+    }
     Ok(())
 }
 

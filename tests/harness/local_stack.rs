@@ -30,6 +30,8 @@ pub struct LocalStack {
     pub api_port: u16,
     pub table_prefix: String,
     pub output: PathBuf,
+    /// `LOCAL_LOGS`: `dynamodb.log` and `functions.log` (the emulator's and every function's).
+    pub logs: PathBuf,
 }
 
 /// What `make dev` is told, beyond the defaults.
@@ -76,6 +78,7 @@ impl LocalStack {
             api_port,
             table_prefix,
             output,
+            logs,
         };
         let deadline = Instant::now() + START_TIMEOUT;
         while !stack.printed()?.contains("Local stack is up") {
@@ -128,6 +131,15 @@ static SHARED: OnceLock<Mutex<Option<Result<LocalStack, String>>>> = OnceLock::n
 
 /// The base URL of the run's shared stack, started on first use.
 pub fn shared_stack() -> anyhow::Result<String> {
+    with_shared_stack(|stack| stack.base.clone())
+}
+
+/// The folder of the shared stack's logs.
+pub fn shared_stack_logs() -> anyhow::Result<PathBuf> {
+    with_shared_stack(|stack| stack.logs.clone())
+}
+
+fn with_shared_stack<T>(read: impl FnOnce(&LocalStack) -> T) -> anyhow::Result<T> {
     let mut slot = SHARED
         .get_or_init(|| Mutex::new(None))
         .lock()
@@ -143,7 +155,7 @@ pub fn shared_stack() -> anyhow::Result<String> {
         .map_err(|e| format!("{e:#}"))
     });
     match started {
-        Ok(stack) => Ok(stack.base.clone()),
+        Ok(stack) => Ok(read(stack)),
         Err(error) => bail!("the local stack did not start: {error}"),
     }
 }

@@ -102,7 +102,7 @@ pub async fn post_auctions(state: &AppState, request: Request) -> Result<Respons
         .create(&owner)?
         .create(&audit)?;
     state.store.transact(transaction).await?;
-    tracing::info!(auction.id = %auction.id, user.id = %caller.id(), "auction created");
+    tracing::info!(auction.id = %auction.id, "auction created");
     let access = AuctionAccess::of(&state.store, Some(&caller), &auction).await?;
     json(
         StatusCode::CREATED,

@@ -90,7 +90,7 @@ pub async fn post_auth_login(
     })?;
     let (session, refresh) = new_session(&user, &request, now)?;
     state.store.create(&session).await?;
-    tracing::info!(user.id = %user.id, session.id = %session.id, "signed in");
+    tracing::info!(session.id = %session.id, "signed in");
     let caller = Caller::load(&state.store, user).await?;
     json(StatusCode::OK, &tokens_for(state, caller, &refresh)?)
 }

@@ -81,7 +81,7 @@ pub async fn post_me_password(
     // Every other session of the account, however many, ended with the old credentials
     // version: no request walks through them.
     state.store.transact(transaction).await?;
-    tracing::info!(user.id = %caller.id(), "password changed; other sessions revoked");
+    tracing::info!("password changed; other sessions revoked");
     no_content()
 }
 

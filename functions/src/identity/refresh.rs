@@ -102,7 +102,7 @@ pub(super) async fn live_session(
         .ok_or(ApiError::InvalidRefreshToken)?;
     if session.token_hash != presented.hash() {
         revoke(state, &session, now).await?;
-        tracing::warn!(session.id = %session.id, user.id = %session.user_id,
+        tracing::warn!(session.id = %session.id,
             "an already rotated refresh token was presented; session revoked");
         return Err(ApiError::InvalidRefreshToken);
     }

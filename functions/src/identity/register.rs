@@ -65,7 +65,7 @@ pub async fn post_auth_register(
         accounts::creation(&state.store, &user)?.create(&session)?,
     )
     .await?;
-    tracing::info!(user.id = %user.id, "account registered");
+    tracing::info!("account registered");
     let caller = Caller::load(&state.store, user).await?;
     json(StatusCode::CREATED, &tokens_for(state, caller, &refresh)?)
 }
