@@ -161,8 +161,8 @@ async fn the_walkthrough_runs_as_written() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Registering, signing in, refreshing, reusing a rotated refresh token, changing a password
-/// and creating an auction all log a line; none of them names the account.
+/// Registering, signing in, refreshing, reusing a rotated refresh token, reading an account by
+/// its id, changing a password and creating an auction all log a line; none names the account.
 async fn no_user_id_reaches_the_functions_log() -> anyhow::Result<()> {
     let base = base().await?;
     let post = |path: &str, body: Value, token: Option<String>| {
@@ -207,6 +207,16 @@ async fn no_user_id_reaches_the_functions_log() -> anyhow::Result<()> {
     let reused = post("/auth/refresh", json!({"refreshToken": rotated}), None).await?;
     assert_eq!(reused.status, 401);
     let token = registered["accessToken"].as_str().map(str::to_string);
+    // A path that holds the id: the access log names the route's template, not the path.
+    let bearer = format!("Bearer {}", token.as_deref().unwrap_or_default());
+    let own = exchange(
+        "GET",
+        &format!("{base}/users/{user_id}"),
+        &[("authorization", bearer.as_str())],
+        vec![],
+    )
+    .await?;
+    assert_eq!(own.status, 403, "{:?}", own.json());
     let changed = post(
         "/me/password",
         json!({"currentPassword": password, "newPassword": "another long password"}),
@@ -243,6 +253,7 @@ async fn no_user_id_reaches_the_functions_log() -> anyhow::Result<()> {
         "already rotated",
         "password changed",
         "auction created",
+        "route=GET /users/{userId} status=403",
     ] {
         assert!(log.contains(line), "the log has no {line:?} line");
     }

@@ -16,7 +16,8 @@ use tokio::signal::unix::{SignalKind, signal};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared::telemetry::init();
+    // Its lines lead with `emulator`, as a function's lead with `<name>[<instance>]`.
+    lambda_http::tracing::init_default_subscriber_with_writer(|| Prefixed);
     let port: u16 = setting("API_PORT", 9000)?;
     let concurrency: usize = setting("FUNCTION_CONCURRENCY", 4)?;
     let template_path = infra::template_path();
@@ -65,6 +66,22 @@ async fn main() -> anyhow::Result<()> {
     lambda.stop_all();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Standard output, each log line prefixed; the subscriber writes a line at a time.
+struct Prefixed;
+
+impl std::io::Write for Prefixed {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(b"emulator ")?;
+        out.write_all(line)?;
+        Ok(line.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().flush()
+    }
 }
 
 /// A numeric setting from the environment, or its default.

@@ -55,11 +55,26 @@ impl HttpFront {
     }
 
     async fn handle(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+        let started = std::time::Instant::now();
         let origin = request.headers().get(header::ORIGIN).cloned();
+        // The access log names the route's template, never the path: paths hold user ids.
+        let route = match self
+            .api
+            .resolve(request.method().as_str(), request.uri().path())
+        {
+            Resolution::Found { route, .. } => route.key(),
+            _ => format!("{} (no route)", request.method()),
+        };
         let mut response = self.route(request, peer).await;
         if let (Some(cors), Some(_)) = (&self.api.cors, origin) {
             cors.decorate(response.headers_mut());
         }
+        tracing::info!(
+            route = %route,
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
         response
     }
 

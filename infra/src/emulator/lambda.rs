@@ -333,7 +333,8 @@ impl Lambda {
                 }
             }
             if known {
-                tracing::warn!(function = %function.spec.name, instance = id, status = ?status, "function process exited");
+                let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
+                tracing::warn!(function = %function.spec.name, instance = id, %status, "function process exited");
             }
             // Nothing left to serve the queue: a function that cannot start fails fast.
             if pool.instances.is_empty() {
