@@ -28,6 +28,8 @@ pub fn trials() -> Vec<Trial> {
         a_reused_refresh_token_revokes_its_session,
         a_refused_refresh_token_is_named_in_the_answer,
         token_attacks_are_refused,
+        the_bearer_scheme_is_case_insensitive,
+        bearer_refusals_challenge_and_an_expired_token_says_so,
         a_disabled_account_is_refused_at_once,
         the_profile_can_be_updated_and_cleared,
         a_seeded_user_logs_in_and_sees_their_permissions,
@@ -359,6 +361,98 @@ async fn token_attacks_are_refused(app: TestApp) -> anyhow::Result<()> {
     app.clock.advance(TimeDelta::minutes(15));
     let (status, _) = call!(me::get_me, app, "GET", "/me", None, Some(&token));
     assert_eq!(status, 401, "expired");
+    Ok(())
+}
+
+/// `GET /me` with `authorization` as the whole `Authorization` header (none for `None`):
+/// the status, the `WWW-Authenticate` header (`""` when absent) and the body.
+async fn me_with_header(
+    app: &TestApp,
+    authorization: Option<&str>,
+) -> anyhow::Result<(u16, String, Value)> {
+    let mut request = api_request("GET", "/me", &[], None, None)?;
+    if let Some(value) = authorization {
+        request
+            .headers_mut()
+            .insert("authorization", value.parse()?);
+    }
+    let response = me::get_me(&app.state, request)
+        .await
+        .unwrap_or_else(ApiError::into_response);
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|value| value.to_str().map(str::to_string))
+        .transpose()?
+        .unwrap_or_default();
+    Ok((response.status().as_u16(), challenge, body_json(&response)?))
+}
+
+async fn the_bearer_scheme_is_case_insensitive(app: TestApp) -> anyhow::Result<()> {
+    let registered = register_ada(&app).await?;
+    let token = text(&registered, "accessToken");
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let (status, _, body) = me_with_header(&app, Some(&format!("{scheme} {token}"))).await?;
+        assert_eq!(status, 200, "{scheme}: {body}");
+        assert_eq!(text(&body, "username"), "ada", "{scheme}");
+    }
+    for header in [
+        format!("Basic {token}"),
+        format!("Bearer{token}"),
+        token.to_string(),
+    ] {
+        let (status, _, body) = me_with_header(&app, Some(&header)).await?;
+        assert_eq!(
+            (status, text(&body, "code")),
+            (401, "UNAUTHENTICATED"),
+            "{header}"
+        );
+    }
+    Ok(())
+}
+
+async fn bearer_refusals_challenge_and_an_expired_token_says_so(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let registered = register_ada(&app).await?;
+    let token = text(&registered, "accessToken").to_string();
+    let invalid = "A valid access token is required.";
+    for (what, header) in [("no token", None), ("garbage", Some("Bearer a.b.c"))] {
+        let (status, challenge, body) = me_with_header(&app, header).await?;
+        assert_eq!(status, 401, "{what}");
+        assert_eq!(challenge, "Bearer", "{what}");
+        assert_eq!(
+            (text(&body, "code"), text(&body, "detail")),
+            ("UNAUTHENTICATED", invalid),
+            "{what}"
+        );
+    }
+
+    app.clock.advance(TimeDelta::minutes(15));
+    let (status, challenge, body) = me_with_header(&app, Some(&format!("Bearer {token}"))).await?;
+    assert_eq!((status, text(&body, "code")), (401, "UNAUTHENTICATED"));
+    assert!(
+        challenge.starts_with(r#"Bearer error="invalid_token""#),
+        "{challenge}"
+    );
+    assert_eq!(
+        text(&body, "detail"),
+        "The access token has expired; refresh it with POST /auth/refresh."
+    );
+    // A refused refresh token is about the body, not a bearer token: no challenge, and its
+    // own detail.
+    let request = api_request(
+        "POST",
+        "/auth/refresh",
+        &[],
+        Some(&json!({"refreshToken": "not-a-token"})),
+        None,
+    )?;
+    let response = functions::identity::refresh::post_auth_refresh(&app.state, request)
+        .await
+        .unwrap_or_else(ApiError::into_response);
+    assert_eq!(response.status(), 401);
+    assert!(response.headers().get("www-authenticate").is_none());
     Ok(())
 }
 

@@ -30,8 +30,12 @@ impl FieldError {
 pub enum ApiError {
     #[error("malformed request: {0}")]
     MalformedRequest(String),
+    /// No access token, or one that is not valid (or whose account or session is gone).
     #[error("unauthenticated")]
     Unauthenticated,
+    /// An access token we signed whose lifetime is over: refreshing gives a new one.
+    #[error("access token expired")]
+    AccessTokenExpired,
     /// A refresh token that is unknown, expired, revoked or already used: the session is over
     /// and only signing in again helps (an access token would not).
     #[error("invalid refresh token")]
@@ -81,9 +85,10 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MalformedRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated | Self::InvalidRefreshToken | Self::InvalidCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::Unauthenticated
+            | Self::AccessTokenExpired
+            | Self::InvalidRefreshToken
+            | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -102,6 +107,10 @@ impl ApiError {
             Self::Unauthenticated => (
                 "UNAUTHENTICATED",
                 "A valid access token is required.".to_string(),
+            ),
+            Self::AccessTokenExpired => (
+                "UNAUTHENTICATED",
+                "The access token has expired; refresh it with POST /auth/refresh.".to_string(),
             ),
             Self::InvalidRefreshToken => (
                 "UNAUTHENTICATED",
@@ -154,6 +163,18 @@ impl ApiError {
         }
     }
 
+    /// The `WWW-Authenticate` challenge of a `401` about the bearer token (RFC 6750 §3); the
+    /// refresh-token and login refusals are about a body, not a bearer token, and carry none.
+    fn challenge(&self) -> Option<&'static str> {
+        match self {
+            Self::Unauthenticated => Some("Bearer"),
+            Self::AccessTokenExpired => Some(
+                r#"Bearer error="invalid_token", error_description="The access token expired""#,
+            ),
+            _ => None,
+        }
+    }
+
     /// Logs the failure (server faults with their cause chain) and renders it.
     pub fn into_response(self) -> Response<Body> {
         let problem = self.problem();
@@ -168,6 +189,9 @@ impl ApiError {
             .header(header::CONTENT_TYPE, "application/problem+json");
         if let Some(seconds) = self.retry_after() {
             builder = builder.header(header::RETRY_AFTER, seconds);
+        }
+        if let Some(challenge) = self.challenge() {
+            builder = builder.header(header::WWW_AUTHENTICATE, challenge);
         }
         let body = serde_json::to_string(&problem).unwrap_or_else(|_| {
             r#"{"status":500,"title":"Internal Server Error","code":"INTERNAL_ERROR"}"#.into()
@@ -288,6 +312,27 @@ mod tests {
         }
         let bug = ApiError::from(StoreError::PlaceholderClash(":v".into()));
         assert_eq!(bug.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn bearer_refusals_carry_a_challenge() {
+        let response = ApiError::Unauthenticated.into_response();
+        assert_eq!(response.status(), 401);
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        let response = ApiError::AccessTokenExpired.into_response();
+        assert_eq!(response.status(), 401);
+        assert!(
+            response.headers()[header::WWW_AUTHENTICATE]
+                .to_str()
+                .unwrap()
+                .starts_with(r#"Bearer error="invalid_token""#)
+        );
+        assert_eq!(body_json(&response)["code"], "UNAUTHENTICATED");
+        for other in [ApiError::InvalidRefreshToken, ApiError::InvalidCredentials] {
+            let response = other.into_response();
+            assert_eq!(response.status(), 401);
+            assert!(response.headers().get(header::WWW_AUTHENTICATE).is_none());
+        }
     }
 
     #[test]

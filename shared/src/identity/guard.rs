@@ -10,7 +10,7 @@ use lambda_http::http::header::AUTHORIZATION;
 
 use super::records::{GlobalRole, GroupRecord, RoleRecord, UserRecord, UserStatus};
 use super::sessions::SessionRecord;
-use super::tokens::AccessTokens;
+use super::tokens::{AccessTokens, TokenError};
 use crate::domain::{SessionId, Timestamp, UserId};
 use crate::http::ApiError;
 use crate::store::{Read, Store, StoreError};
@@ -97,12 +97,15 @@ pub async fn caller(
     let token = header
         .to_str()
         .ok()
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(bearer_token)
         .ok_or(ApiError::Unauthenticated)?;
     let claims = tokens.verify(token, now).map_err(|reason| {
         tracing::info!(%reason, "access token refused");
-        ApiError::Unauthenticated
+        match reason {
+            // Only a token we signed gets this far: saying it expired reveals nothing.
+            TokenError::Expired => ApiError::AccessTokenExpired,
+            _ => ApiError::Unauthenticated,
+        }
     })?;
     let user_id = UserId::parse(&claims.sub).map_err(|_| ApiError::Unauthenticated)?;
     let user = store
@@ -123,6 +126,14 @@ pub async fn caller(
     Ok(Some(caller))
 }
 
+/// The token of an `Authorization: Bearer <token>` header value. The scheme is
+/// case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are `Bearer` too.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("Bearer") && !token.is_empty()).then_some(token)
+}
+
 /// `403 ACCOUNT_DISABLED` for a disabled account, `401` for a purged one (it no longer exists
 /// for anyone), nothing for an active one.
 pub fn require_active(user: &UserRecord) -> Result<(), ApiError> {
@@ -133,5 +144,20 @@ pub fn require_active(user: &UserRecord) -> Result<(), ApiError> {
             detail: "This account is disabled.".into(),
         }),
         UserStatus::Purged => Err(ApiError::Unauthenticated),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in ["Bearer abc", "bearer abc", "BEARER abc", "bEaReR   abc "] {
+            assert_eq!(bearer_token(value), Some("abc"), "{value}");
+        }
+        for value in ["Basic abc", "Bearer", "Bearer ", "Bearerabc", "abc"] {
+            assert_eq!(bearer_token(value), None, "{value}");
+        }
     }
 }
