@@ -15,6 +15,7 @@ the local endpoint refuses it the same way. Arguments are moto_server's (`-H hos
 
 import io
 import json
+import logging
 import threading
 
 from moto import server
@@ -90,4 +91,6 @@ def _serialised(self, environ, start_response):
 DomainDispatcherApplication.__call__ = _serialised
 
 if __name__ == "__main__":
+    # A line per store call (and colour codes) would drown what matters; warnings still show.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server.main()
