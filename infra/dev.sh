@@ -71,7 +71,7 @@ echo "DynamoDB endpoint: $DYNAMODB_ENDPOINT (tables prefixed \"$TABLE_PREFIX\")"
 
 # Every binary at once, so the first call to any function answers at once (the emulator
 # rebuilds a function whose sources change, on its next call).
-echo "building the functions and tools (the first run compiles everything; minutes on 2 cores)..."
+echo "building (only what changed; a first run compiles everything, minutes on 2 cores)..."
 cargo build --quiet --workspace --bins
 target/debug/local-tables create
 target/debug/load-seeds
