@@ -30,6 +30,7 @@ pub fn trials() -> Vec<Trial> {
         the_same_idempotency_key_five_times_at_once_places_one_bid,
         a_last_moment_bid_extends_the_close_and_a_late_one_is_refused,
         buy_now_sells_the_item_at_once,
+        buy_now_takes_no_body,
         a_bid_and_a_buy_now_answer_the_item_as_they_wrote_it,
         a_sold_item_shows_no_next_minimum_bid,
         a_leader_raising_their_maximum_is_told_so_without_the_maximum,
@@ -1009,6 +1010,50 @@ async fn buy_now_sells_the_item_at_once(app: TestApp) -> anyhow::Result<()> {
     assert_eq!(status, 201);
     let (status, gone) = buy_now_of(&app, &open.items[1], &ben).await?;
     assert_eq!((status, text(&gone, "code")), (409, "BUY_NOW_UNAVAILABLE"));
+    assert_reconciled(&app, &open.auction).await
+}
+
+async fn buy_now_takes_no_body(app: TestApp) -> anyhow::Result<()> {
+    let open = open_auction(&app, "public", json!({}), &[with_buy_now(), with_buy_now()]).await?;
+    let (_, ben) = app.direct_user("ben").await?;
+    let item = open.items[0].as_str();
+    let (status, refused) = call!(
+        buy_now::post_items_item_buy_now,
+        app,
+        "POST",
+        "/items/{itemId}/buy-now",
+        [("itemId", item)],
+        Some(&json!({"amount": "1", "maxAmount": "2"})),
+        Some(&ben)
+    );
+    assert_eq!(
+        (status, text(&refused, "code")),
+        (422, "VALIDATION_FAILED"),
+        "{refused}"
+    );
+    assert_eq!(
+        refused["errors"],
+        json!([
+            {"field": "amount", "message": "is not a field of this request (or is read-only)"},
+            {"field": "maxAmount", "message": "is not a field of this request (or is read-only)"},
+        ])
+    );
+    let view = item_view(&app, item, None).await?;
+    assert_eq!(view["status"], "open", "nothing was bought: {view}");
+
+    // `{}` is no fields at all, and so is no body.
+    let (status, bought) = call!(
+        buy_now::post_items_item_buy_now,
+        app,
+        "POST",
+        "/items/{itemId}/buy-now",
+        [("itemId", item)],
+        Some(&json!({})),
+        Some(&ben)
+    );
+    assert_eq!(status, 201, "{bought}");
+    let (status, bought) = buy_now_of(&app, &open.items[1], &ben).await?;
+    assert_eq!(status, 201, "{bought}");
     assert_reconciled(&app, &open.auction).await
 }
 
