@@ -1,8 +1,10 @@
 //! The OpenAPI document: every route's `#[utoipa::path]` is listed here, and a test checks
 //! that this list, the template, the local router and the binaries agree.
 
+use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{Modify, Number, OpenApi};
 
 use crate::{bidding, catalog, identity, platform};
 
@@ -66,7 +68,7 @@ use crate::{bidding, catalog, identity, platform};
         bidding::reconcile::get_auctions_auction_reconcile,
     ),
     components(schemas(shared::http::Problem, shared::http::FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &PageLimits),
     tags(
         (name = "platform", description = "The deployment itself."),
         (name = "identity", description = "Accounts, logins and sessions."),
@@ -92,6 +94,50 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The bounds of every list's `?limit=`, as `shared::http::page_parameters` applies them.
+const LIMIT_MINIMUM: usize = 1;
+const LIMIT_MAXIMUM: usize = 100;
+const LIMIT_DEFAULT: usize = 20;
+
+/// Gives every `limit` query parameter its bounds and default: from `Option<u32>` the
+/// routes' declarations would say only `minimum: 0`.
+struct PageLimits;
+
+impl Modify for PageLimits {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let operations = openapi.paths.paths.values_mut().flat_map(|item| {
+            [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+        });
+        let limits = operations
+            .flat_map(|operation| operation.parameters.iter_mut().flatten())
+            .filter_map(|parameter| match parameter {
+                RefOr::T(parameter) => Some(parameter),
+                RefOr::Ref(_) => None,
+            })
+            .filter(|parameter| {
+                parameter.name == "limit" && matches!(parameter.parameter_in, ParameterIn::Query)
+            });
+        for parameter in limits {
+            if let Some(RefOr::T(Schema::Object(schema))) = &mut parameter.schema {
+                schema.minimum = Some(Number::UInt(LIMIT_MINIMUM));
+                schema.maximum = Some(Number::UInt(LIMIT_MAXIMUM));
+                schema.default = Some(LIMIT_DEFAULT.into());
+            }
+        }
     }
 }
 

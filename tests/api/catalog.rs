@@ -210,9 +210,15 @@ async fn an_artist_publishes_a_private_auction_and_a_bidder_joins_it(
         Some(&owner)
     );
     assert_eq!(owned["items"][0]["reservePrice"], "300.00");
-    let unknown = json!({"auctionCode": "ZZZZZZZZ"});
-    let (status, _) = join_with(&app, &unknown, &bidder).await?;
-    assert_eq!(status, 404);
+    for code in ["ZZZZZZZZ", "not a code"] {
+        let unknown = json!({"auctionCode": code});
+        let (status, problem) = join_with(&app, &unknown, &bidder).await?;
+        assert_eq!(
+            (status, text(&problem, "code"), text(&problem, "detail")),
+            (404, "NOT_FOUND", "No auction has this code."),
+            "{code}"
+        );
+    }
     Ok(())
 }
 

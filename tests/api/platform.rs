@@ -2,9 +2,12 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
+
 use integration_tests::harness::{TestApp, body_json, request, test_config};
 use integration_tests::{app_trials, trials};
 use libtest_mimic::Trial;
+use serde_json::json;
 use shared::domain::SystemClock;
 use shared::store::Store;
 
@@ -15,6 +18,7 @@ pub fn trials() -> Vec<Trial> {
         openapi_document_is_openapi_3_1_and_lists_its_routes,
         openapi_document_says_what_a_bid_did_and_when_no_bid_is_next,
         openapi_document_says_who_may_publish_delete_and_read_the_administration,
+        openapi_document_bounds_every_limit_and_says_what_a_bid_amount_is,
     ]);
     trials
 }
@@ -174,6 +178,48 @@ async fn openapi_document_says_who_may_publish_delete_and_read_the_administratio
         assert!(
             forbidden.contains(&format!("lacks `{permission}` (administrators hold it")),
             "{method} {path}: {forbidden}"
+        );
+    }
+    Ok(())
+}
+
+/// Every list's `?limit=` is what `page_parameters` accepts (1 to 100, default 20), the join
+/// route's 404 says what its answer says, and a bid's amounts are `Money` like every other.
+async fn openapi_document_bounds_every_limit_and_says_what_a_bid_amount_is() -> anyhow::Result<()> {
+    let document: serde_json::Value = serde_json::from_str(&functions::openapi::document_json()?)?;
+    let paths = document["paths"].as_object().context("no paths")?;
+    let mut limits = 0;
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let parameters = operation["parameters"].as_array().into_iter().flatten();
+            for limit in parameters.filter(|p| p["name"] == "limit") {
+                limits += 1;
+                let schema = &limit["schema"];
+                assert_eq!(limit["in"], "query", "{method} {path}");
+                assert_eq!(
+                    (&schema["minimum"], &schema["maximum"], &schema["default"]),
+                    (&json!(1), &json!(100), &json!(20)),
+                    "{method} {path}: {limit}"
+                );
+            }
+        }
+    }
+    assert!(limits >= 10, "every list route has a limit: {limits}");
+
+    let join = &document["paths"]["/auctions/join"]["post"]["responses"]["404"]["description"];
+    assert!(
+        join.as_str()
+            .is_some_and(|text| text.contains("no auction has this code")),
+        "{join}"
+    );
+    let bid = &document["components"]["schemas"]["BidInput"]["properties"];
+    for field in ["amount", "maxAmount"] {
+        assert!(
+            bid[field]
+                .to_string()
+                .contains("#/components/schemas/Money"),
+            "{field}: {}",
+            bid[field]
         );
     }
     Ok(())

@@ -19,9 +19,9 @@ use crate::catalog::items::visible_item;
 pub struct BidInput {
     /// Above 0.
     #[serde(deserialize_with = "shared::http::checked::<AboveZero, _>")]
-    #[schema(value_type = String, example = "150.00")]
+    #[schema(example = "150.00")]
     pub amount: Money,
-    #[schema(value_type = Option<String>, example = "400.00")]
+    #[schema(example = "400.00")]
     pub max_amount: Option<Money>,
 }
 

@@ -18,6 +18,9 @@ use crate::AppState;
 /// The first bidder number of every auction.
 const FIRST_BIDDER_NUMBER: u32 = 100;
 
+/// The detail of the `404` for a code that opens no auction.
+const UNKNOWN_CODE: &str = "No auction has this code.";
+
 /// An auction code, as a bidder types it (case and spaces do not matter).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -59,7 +62,7 @@ impl From<MembershipRecord> for MembershipView {
     responses(
         (status = 200, description = "The caller's membership.", body = MembershipView),
         (status = 403, description = "`MEMBERSHIP_REVOKED`, or the caller may not join auctions.", body = shared::http::Problem),
-        (status = 404, description = "No auction has this code.", body = shared::http::Problem),
+        (status = 404, description = "`NOT_FOUND`: no auction has this code (`detail` says so).", body = shared::http::Problem),
     ),
 )]
 #[tracing::instrument(skip_all)]
@@ -70,18 +73,20 @@ pub async fn post_auctions_join(
     let caller = state.caller(&request).await?;
     caller.require("auction:join")?;
     let body: JoinRequest = parse_json_body(&request)?;
-    let code = AuctionCode::parse(&body.auction_code).ok_or(ApiError::NotFound)?;
+    // A code that is not one, one no auction holds (any more) and one of a draft: one answer.
+    let unknown = || ApiError::NotFoundSaying(UNKNOWN_CODE);
+    let code = AuctionCode::parse(&body.auction_code).ok_or_else(unknown)?;
     let claim = state
         .store
         .get::<AuctionCodeRecord>(code.as_str(), Read::Strong)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or_else(unknown)?;
     let auction = state
         .store
         .get::<AuctionRecord>(&claim.auction_id.to_string(), Read::Strong)
         .await?
         .filter(|auction| auction.status.is_published())
-        .ok_or(ApiError::NotFound)?;
+        .ok_or_else(unknown)?;
     let membership = join(&state.store, auction.id, caller.id(), state.clock.now()).await?;
     json(StatusCode::OK, &MembershipView::from(membership))
 }

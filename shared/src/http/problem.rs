@@ -47,6 +47,9 @@ pub enum ApiError {
     Forbidden { code: &'static str, detail: String },
     #[error("not found")]
     NotFound,
+    /// A `404 NOT_FOUND` whose detail says what is missing (`No auction has this code.`).
+    #[error("not found: {0}")]
+    NotFoundSaying(&'static str),
     #[error("conflict ({code}): {detail}")]
     Conflict {
         code: &'static str,
@@ -90,7 +93,7 @@ impl ApiError {
             | Self::InvalidRefreshToken
             | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::NotFoundSaying(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -122,6 +125,7 @@ impl ApiError {
             ),
             Self::Forbidden { code, detail } => (*code, detail.clone()),
             Self::NotFound => ("NOT_FOUND", "No such resource.".to_string()),
+            Self::NotFoundSaying(detail) => ("NOT_FOUND", (*detail).to_string()),
             Self::Conflict { code, detail, .. } => (*code, detail.clone()),
             Self::Validation(_) => (
                 "VALIDATION_FAILED",
