@@ -2,6 +2,9 @@
 //! fault at once (missing, mistyped, unknown, refused by the field's rule), in the contract's
 //! words, never a parser's.
 
+use chrono::TimeDelta;
+use functions::bidding::mine;
+use functions::catalog::listing;
 use functions::identity::me;
 use integration_tests::harness::{
     TestApp, create_auction, log_in_with, refresh_with, register_with, text, token_of,
@@ -11,6 +14,7 @@ use crate::bidding::bid;
 use integration_tests::{app_trials, call};
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
+use shared::domain::Clock;
 
 pub fn trials() -> Vec<Trial> {
     app_trials![
@@ -21,6 +25,12 @@ pub fn trials() -> Vec<Trial> {
         a_mistyped_field_is_listed_with_the_missing_ones,
         a_registration_hears_of_its_refused_and_missing_fields_together,
         no_answer_speaks_in_a_parsers_words,
+        a_mistyped_setting_is_listed_with_a_refused_sibling,
+        a_value_outside_an_enum_leaves_the_schedule_checked,
+        every_bad_query_parameter_is_listed_at_once,
+        a_currency_refused_is_not_echoed,
+        a_ranged_number_mistyped_hears_of_its_range,
+        a_negative_amount_is_told_like_zero,
     ]
 }
 
@@ -132,7 +142,7 @@ async fn a_mistyped_field_is_listed_with_the_missing_ones(app: TestApp) -> anyho
             ("timeZone", "is required"),
             (
                 "settings.staggerSec",
-                "must be a whole number from 0 to 4294967295",
+                "must be a whole number of seconds from 0 to 3600",
             ),
         ],
     );
@@ -214,5 +224,167 @@ async fn no_answer_speaks_in_a_parsers_words(app: TestApp) -> anyhow::Result<()>
             }
         }
     }
+    Ok(())
+}
+
+/// A valid `POST /auctions` body starting tomorrow, with `extra` fields added.
+fn auction_with(app: &TestApp, extra: Value) -> Value {
+    let starts = app.clock.now().plus(TimeDelta::days(1));
+    let ends = starts.plus(TimeDelta::hours(1));
+    let mut body = json!({"name": "ok", "eventType": "public", "timeZone": "UTC",
+        "startsAt": starts.to_string(), "endsAt": ends.to_string()});
+    for (field, value) in extra.as_object().into_iter().flatten() {
+        body[field] = value.clone();
+    }
+    body
+}
+
+async fn a_mistyped_setting_is_listed_with_a_refused_sibling(app: TestApp) -> anyhow::Result<()> {
+    let artist = seeded_artist(&app).await?;
+    let body = auction_with(
+        &app,
+        json!({"settings": {"staggerSec": -1, "paymentWindowSec": 5}}),
+    );
+    assert_refused(
+        &create_auction(&app, &body, &artist).await?,
+        &[
+            (
+                "settings.paymentWindowSec",
+                "must be from 600 to 604800 seconds",
+            ),
+            (
+                "settings.staggerSec",
+                "must be a whole number of seconds from 0 to 3600",
+            ),
+        ],
+    );
+    Ok(())
+}
+
+async fn a_value_outside_an_enum_leaves_the_schedule_checked(app: TestApp) -> anyhow::Result<()> {
+    let artist = seeded_artist(&app).await?;
+    let body = json!({"name": "", "eventType": "secret", "startsAt": "2020-01-01T00:00:00Z",
+        "endsAt": "2020-01-01T00:05:00Z", "timeZone": "Mars/Base"});
+    let (status, problem) = create_auction(&app, &body, &artist).await?;
+    let fields: Vec<String> = errors(&problem)
+        .into_iter()
+        .map(|(field, _)| field)
+        .collect();
+    assert_eq!(
+        (status, fields),
+        (
+            422,
+            ["name", "eventType", "timeZone", "startsAt", "endsAt"]
+                .map(String::from)
+                .to_vec()
+        ),
+        "{problem}"
+    );
+    assert!(
+        errors(&problem).contains(&(
+            "startsAt".to_string(),
+            "must not be in the past".to_string()
+        )),
+        "{problem}"
+    );
+    assert!(
+        errors(&problem).contains(&(
+            "eventType".to_string(),
+            "must be one of: public, private".to_string()
+        )),
+        "{problem}"
+    );
+    Ok(())
+}
+
+async fn every_bad_query_parameter_is_listed_at_once(app: TestApp) -> anyhow::Result<()> {
+    seeded_artist(&app).await?;
+    let (_, bidder) = app.direct_user("ann").await?;
+    let status = ("status", "must be upcoming, open, past or draft");
+    let limit = ("limit", "must be a whole number from 1 to 100");
+    let cursor = ("cursor", "is not a cursor this list issued");
+    for (route, expected) in [
+        ("/auctions?limit=0&status=bogus", vec![status, limit]),
+        ("/auctions?limit=abc&status=bogus", vec![status, limit]),
+        ("/auctions?limit=abc&cursor=zz", vec![limit, cursor]),
+        (
+            "/auctions?limit=101&cursor=zz&status=bogus",
+            vec![status, limit, cursor],
+        ),
+    ] {
+        let answer = call!(listing::get_auctions, app, "GET", route, [], None, None);
+        assert_refused(&answer, &expected);
+    }
+    let auction = ("auctionId", "must be a UUID");
+    let route = "/me/bids?auctionId=nope&limit=0&cursor=zz";
+    let answer = call!(
+        mine::get_me_bids,
+        app,
+        "GET",
+        route,
+        [],
+        None,
+        Some(&bidder)
+    );
+    assert_refused(&answer, &[auction, limit, cursor]);
+    let route = "/me/totals?auctionId=nope&limit=abc&cursor=zz";
+    let answer = call!(
+        mine::get_me_totals,
+        app,
+        "GET",
+        route,
+        [],
+        None,
+        Some(&bidder)
+    );
+    assert_refused(&answer, &[auction, limit, cursor]);
+    Ok(())
+}
+
+async fn a_currency_refused_is_not_echoed(app: TestApp) -> anyhow::Result<()> {
+    let artist = seeded_artist(&app).await?;
+    let body = auction_with(&app, json!({"currency": "XXX"}));
+    assert_refused(
+        &create_auction(&app, &body, &artist).await?,
+        &[("currency", "must be a supported ISO 4217 currency code")],
+    );
+    Ok(())
+}
+
+async fn a_ranged_number_mistyped_hears_of_its_range(app: TestApp) -> anyhow::Result<()> {
+    let artist = seeded_artist(&app).await?;
+    let body = auction_with(
+        &app,
+        json!({"settings": {"softCloseWindowSec": 4_294_967_296_u64, "paymentWindowSec": "1h"}}),
+    );
+    assert_refused(
+        &create_auction(&app, &body, &artist).await?,
+        &[
+            (
+                "settings.paymentWindowSec",
+                "must be a whole number of seconds from 600 to 604800",
+            ),
+            (
+                "settings.softCloseWindowSec",
+                "must be a whole number of seconds from 0 to 3600",
+            ),
+        ],
+    );
+    Ok(())
+}
+
+async fn a_negative_amount_is_told_like_zero(app: TestApp) -> anyhow::Result<()> {
+    let (_, bidder) = app.direct_user("ann").await?;
+    let item = uuid::Uuid::new_v4().to_string();
+    for amount in ["-5", "0", "0.00", "-0.01"] {
+        assert_refused(
+            &bid(&app, &item, json!({"amount": amount}), Some(&bidder)).await?,
+            &[("amount", "must be above 0")],
+        );
+    }
+    assert_refused(
+        &bid(&app, &item, json!({"amount": 5}), Some(&bidder)).await?,
+        &[("amount", "must be a decimal string such as \"12.50\"")],
+    );
     Ok(())
 }

@@ -4,9 +4,10 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::bidding::BidRecord;
+use shared::catalog::draft::AboveZero;
 use shared::domain::Money;
 use shared::http::sealed::{open_cursor, seal_cursor};
-use shared::http::{ApiError, FieldError, FieldRule, json, page_parameters, parse_json_fields};
+use shared::http::{ApiError, FieldError, json, page_parameters, parse_json_fields};
 use shared::store::{Index, Query, s};
 
 use super::place::{Ask, BidView, PlacedBid, place};
@@ -23,22 +24,6 @@ pub struct BidInput {
     pub amount: Money,
     #[schema(example = "400.00")]
     pub max_amount: Option<Money>,
-}
-
-/// An amount one can bid: more than nothing.
-pub struct AboveZero;
-
-impl FieldRule for AboveZero {
-    type Input = Money;
-    type Value = Money;
-
-    fn check(amount: Money) -> Result<Money, String> {
-        if amount.is_zero() {
-            Err("must be above 0".into())
-        } else {
-            Ok(amount)
-        }
-    }
 }
 
 /// Places a bid (a proxy bid with `maxAmount`). The artist, those who run the auction,

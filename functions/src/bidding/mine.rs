@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::bidding::{BidRecord, BidStatus, TotalsRecord};
 use shared::catalog::{AuctionRecord, ItemRecord};
 use shared::domain::{AuctionId, BidId, CurrencyAmount, ItemId, Timestamp};
-use shared::http::{ApiError, json, page_parameters};
+use shared::http::{
+    ApiError, FieldError, check_cursor, json, page_parameters_into, query_parameter, refused_query,
+};
 use shared::store::{Condition, Index, Query, Read, s};
 
 use super::totals::{TotalsList, TotalsView};
@@ -43,15 +45,17 @@ pub struct MyBids {
     pub next_cursor: Option<String>,
 }
 
-/// `?auctionId=`, if given.
-fn auction_filter(request: &Request) -> Result<Option<AuctionId>, ApiError> {
-    request
-        .query_string_parameters_ref()
-        .and_then(|q| q.first("auctionId"))
-        .map(|text| {
-            AuctionId::parse(text).map_err(|_| ApiError::invalid("auctionId", "must be a UUID"))
-        })
-        .transpose()
+/// `?auctionId=` (if given), `?limit=` and `?cursor=`, with the errors of those at fault (the
+/// handler adds the cursor's, once it has the query, and answers them all in one `422`).
+fn list_parameters(request: &Request) -> (Option<AuctionId>, u32, Option<String>, Vec<FieldError>) {
+    let mut errors = Vec::new();
+    let filter = query_parameter(request, "auctionId").and_then(|text| {
+        AuctionId::parse(text)
+            .map_err(|_| errors.push(FieldError::new("auctionId", "must be a UUID")))
+            .ok()
+    });
+    let (limit, cursor) = page_parameters_into(request, &mut errors);
+    (filter, limit, cursor, errors)
 }
 
 /// The caller's bids, newest first.
@@ -75,12 +79,13 @@ fn auction_filter(request: &Request) -> Result<Option<AuctionId>, ApiError> {
 pub async fn get_me_bids(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     caller.require("bid:read:own")?;
-    let filter = auction_filter(&request)?;
-    let (limit, cursor) = page_parameters(&request)?;
+    let (filter, limit, cursor, mut errors) = list_parameters(&request);
     let query = Query::index(Index::BIDS_BY_BIDDER, s(caller.id().to_string()))
         .descending()
         .limit(limit)
         .after(cursor.as_deref());
+    check_cursor(&query, &mut errors);
+    refused_query(errors)?;
     let page = state.store.query::<BidRecord>(query).await?;
     let bids: Vec<&BidRecord> = page
         .items
@@ -170,8 +175,7 @@ async fn auctions_of(
 pub async fn get_me_totals(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     caller.require("totals:read:own")?;
-    let filter = auction_filter(&request)?;
-    let (limit, cursor) = page_parameters(&request)?;
+    let (filter, limit, cursor, mut errors) = list_parameters(&request);
     let mut query = Query::index(Index::TOTALS_BY_BIDDER, s(caller.id().to_string()))
         .limit(limit)
         .after(cursor.as_deref());
@@ -179,6 +183,8 @@ pub async fn get_me_totals(state: &AppState, request: Request) -> Result<Respons
         query = query
             .sort(Condition::new("#sort = :auction").value(":auction", s(auction.to_string())));
     }
+    check_cursor(&query, &mut errors);
+    refused_query(errors)?;
     let page = state.store.query::<TotalsRecord>(query).await?;
     let auctions = auctions_of(state, page.items.iter().map(|t| t.auction_id)).await?;
     let items = page

@@ -5,12 +5,14 @@
 //! one), so the cursor is sealed with `CURSOR_KEY`.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::catalog::{AuctionAccess, AuctionRecord, AuctionStatus, EventType, views};
 use shared::domain::Timestamp;
 use shared::http::sealed::{open, seal};
-use shared::http::{ApiError, json, page_parameters};
+use shared::http::{
+    ApiError, FieldError, collect, json, page_parameters_into, query_parameter, refused_query,
+};
 use shared::identity::Caller;
 use shared::store::{Condition, Index, Query, s};
 
@@ -113,35 +115,38 @@ fn decode(state: &AppState, cursor: &str, steps: usize) -> Result<Position, ApiE
 #[tracing::instrument(skip_all)]
 pub async fn get_auctions(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = state.optional_caller(&request).await?;
-    let status = request
-        .query_string_parameters_ref()
-        .and_then(|q| q.first("status"))
-        .unwrap_or("open");
-    let group = match status {
-        "upcoming" => Group::Upcoming,
-        "open" => Group::Open,
-        "past" => Group::Past,
-        "draft" => Group::Draft,
+    // Every parameter at fault is listed in one answer.
+    let mut errors = Vec::new();
+    let group = match query_parameter(&request, "status").unwrap_or("open") {
+        "upcoming" => Some(Group::Upcoming),
+        "open" => Some(Group::Open),
+        "past" => Some(Group::Past),
+        "draft" => Some(Group::Draft),
         _ => {
-            return Err(ApiError::invalid(
+            errors.push(FieldError::new(
                 "status",
                 "must be upcoming, open, past or draft",
             ));
+            None
         }
     };
-    if group == Group::Draft && caller.is_none() {
+    if group == Some(Group::Draft) && caller.is_none() {
         return Err(ApiError::Unauthenticated);
     }
-    let (limit, cursor) = page_parameters(&request)?;
+    let (limit, cursor) = page_parameters_into(&request, &mut errors);
     let now = state.clock.now();
-    let steps = plan(group, now);
-    let mut position = match cursor {
-        Some(cursor) => decode(state, &cursor, steps.len())?,
-        None => Position {
-            step: 0,
-            inner: None,
-        },
+    let steps = plan(group.unwrap_or(Group::Open), now);
+    let position = match (&cursor, group) {
+        (Some(cursor), Some(_)) => collect(decode(state, cursor, steps.len()), &mut errors)?,
+        // Which list the cursor belongs to is unknown: it must at least be one of ours.
+        (Some(cursor), None) => collect(open(state.cursor_key()?, cursor), &mut errors)?.and(None),
+        (None, _) => None,
     };
+    refused_query(errors)?;
+    let mut position = position.unwrap_or(Position {
+        step: 0,
+        inner: None,
+    });
     let mut items = Vec::new();
     for _ in 0..MAX_QUERIES {
         let Some(step) = steps.get(position.step) else {

@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{AuctionId, Currency, Money, Timestamp, UserId};
 use crate::store::number::money;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EventType {
+    // What stands in for a refused `eventType` while the rest of the body is checked.
+    #[default]
     Public,
     Private,
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::auction::{AuctionSettings, EventType, IncrementStep};
 use super::item::ItemType;
-use crate::domain::{Currency, Money, Timestamp};
+use crate::domain::{Currency, Money, MoneyError, Timestamp};
 use crate::http::{FieldError, FieldRule, text_rules};
 use crate::identity::profile;
 
@@ -26,13 +26,15 @@ pub struct Checks(pub Vec<FieldError>);
 impl Checks {
     /// `value` if `outcome` is fine; otherwise records the error and gives `None`.
     pub fn field<T>(&mut self, field: &str, outcome: Result<T, String>) -> Option<T> {
-        outcome
-            .map_err(|message| self.0.push(FieldError::new(field, message)))
-            .ok()
+        outcome.map_err(|message| self.fail(field, message)).ok()
     }
 
+    /// Records an error on `field`, unless it has one already (the first word on a field
+    /// stands: a refused value's default must not be refused again).
     pub fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, message));
+        if !self.0.iter().any(|seen| seen.field == field) {
+            self.0.push(FieldError::new(field, message));
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -99,6 +101,27 @@ impl FieldRule for CurrencyCode {
     }
 }
 
+/// An amount that must be more than nothing (a bid, a starting price): a decimal string
+/// above 0. A negative one is told the same as `"0"`.
+pub struct AboveZero;
+
+impl FieldRule for AboveZero {
+    type Input = String;
+    type Value = Money;
+
+    fn check(text: String) -> Result<Money, String> {
+        match Money::parse(&text) {
+            Ok(amount) if !amount.is_zero() => Ok(amount),
+            Ok(_) | Err(MoneyError::Negative) => Err("must be above 0".into()),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    fn mistyped() -> Option<String> {
+        Some(MoneyError::NotADecimal.to_string())
+    }
+}
+
 /// [`gallery`] as a field rule.
 pub struct Gallery;
 
@@ -121,6 +144,10 @@ impl FieldRule for UpToAnHour {
     fn check(seconds: u32) -> Result<u32, String> {
         seconds_within(seconds, 0..=3_600)
     }
+
+    fn mistyped() -> Option<String> {
+        Some("must be a whole number of seconds from 0 to 3600".into())
+    }
 }
 
 /// How long winners have to pay: 10 minutes to 7 days, in seconds.
@@ -132,6 +159,10 @@ impl FieldRule for PaymentWindow {
 
     fn check(seconds: u32) -> Result<u32, String> {
         seconds_within(seconds, 600..=604_800)
+    }
+
+    fn mistyped() -> Option<String> {
+        Some("must be a whole number of seconds from 600 to 604800".into())
     }
 }
 
@@ -286,6 +317,8 @@ pub struct NewAuction {
     /// 1 to 120 characters.
     #[serde(deserialize_with = "crate::http::checked::<Title, _>")]
     pub name: String,
+    // A value outside the enum is refused like a rule's, so the schedule is checked too.
+    #[serde(deserialize_with = "crate::http::checked::<crate::http::OneOf<EventType>, _>")]
     pub event_type: EventType,
     /// At most 5000 characters.
     #[serde(
@@ -337,6 +370,8 @@ pub struct NewItem {
     pub description: Option<String>,
     #[serde(rename = "type")]
     pub item_type: ItemType,
+    // Above 0 (the OpenAPI document says so of items' prices).
+    #[serde(deserialize_with = "crate::http::checked::<AboveZero, _>")]
     pub starting_price: Money,
     /// Private: only the owner, managers and staff see it.
     pub reserve_price: Option<Money>,
@@ -374,7 +409,7 @@ pub fn prices(
         }
     }
     if starting.is_zero() {
-        checks.fail("startingPrice", "must be greater than 0");
+        checks.fail("startingPrice", "must be above 0");
     }
     if reserve.is_some_and(|r| r < starting) {
         checks.fail("reservePrice", "must not be below the starting price");

@@ -66,7 +66,8 @@ pub enum MoneyError {
         currency: &'static str,
         allowed: u32,
     },
-    #[error("{0:?} is not a supported ISO 4217 currency code")]
+    /// The code sent is kept for the program, never told to the client.
+    #[error("must be a supported ISO 4217 currency code")]
     UnknownCurrency(String),
 }
 

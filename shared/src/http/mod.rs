@@ -9,9 +9,12 @@ pub mod sealed;
 
 pub(crate) use body::text_rules;
 pub use body::{
-    FieldRule, checked, checked_nullable, checked_option, nullable, parse_json_body,
+    FieldRule, OneOf, checked, checked_nullable, checked_option, nullable, parse_json_body,
     parse_json_fields,
 };
 pub use problem::{ApiError, FieldError, Problem};
-pub use request::{page_parameters, path_parameter};
+pub use request::{
+    check_cursor, collect, page_parameters, page_parameters_into, path_parameter, query_parameter,
+    refused_query,
+};
 pub use response::{json, no_content, serve};

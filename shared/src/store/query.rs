@@ -85,6 +85,14 @@ impl Query {
         self
     }
 
+    /// Whether its cursor, if any, is one of this query's own: checked before it runs, so a
+    /// bad cursor is listed with the request's other bad parameters.
+    pub fn cursor_is_valid(&self) -> bool {
+        self.cursor
+            .as_deref()
+            .is_none_or(|text| cursor::decode(text, &self.index, &self.partition_value).is_ok())
+    }
+
     /// The collection this query reads.
     pub fn collection(&self) -> Collection {
         self.index.collection
