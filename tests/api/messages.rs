@@ -5,7 +5,7 @@
 use chrono::TimeDelta;
 use functions::bidding::mine;
 use functions::catalog::listing;
-use functions::identity::me;
+use functions::identity::{me, my_sessions};
 use integration_tests::harness::{
     TestApp, create_auction, log_in_with, refresh_with, register_with, text, token_of,
 };
@@ -338,6 +338,18 @@ async fn every_bad_query_parameter_is_listed_at_once(app: TestApp) -> anyhow::Re
         Some(&bidder)
     );
     assert_refused(&answer, &[auction, limit, cursor]);
+    // A list reading only `limit` and `cursor` lists both too.
+    let route = "/me/sessions?limit=abc&cursor=zz";
+    let answer = call!(
+        my_sessions::get_me_sessions,
+        app,
+        "GET",
+        route,
+        [],
+        None,
+        Some(&bidder)
+    );
+    assert_refused(&answer, &[limit, cursor]);
     Ok(())
 }
 

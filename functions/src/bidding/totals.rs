@@ -7,7 +7,7 @@ use shared::bidding::TotalsRecord;
 use shared::catalog::AuctionRecord;
 use shared::catalog::access::Power;
 use shared::domain::{AuctionId, CurrencyAmount, UserId};
-use shared::http::{ApiError, json, page_parameters};
+use shared::http::{ApiError, check_cursor, json, page_parameters_into, refused_query};
 use shared::store::{Index, Query, s};
 
 use crate::AppState;
@@ -85,10 +85,13 @@ pub async fn get_auctions_auction_totals(
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
     access.require(&auction, Power::ReadTotals)?;
-    let (limit, cursor) = page_parameters(&request)?;
+    let mut errors = Vec::new();
+    let (limit, cursor) = page_parameters_into(&request, &mut errors);
     let query = Query::index(Index::TOTALS_BY_AUCTION, s(auction.id.to_string()))
         .limit(limit)
         .after(cursor.as_deref());
+    check_cursor(&query, &mut errors);
+    refused_query(errors)?;
     let page = state.store.query::<TotalsRecord>(query).await?;
     let items = page
         .items

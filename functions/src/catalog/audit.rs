@@ -7,7 +7,7 @@ use serde::Serialize;
 use shared::audit::{AuditAction, AuditRecord};
 use shared::catalog::access::Power;
 use shared::domain::{Timestamp, UserId};
-use shared::http::{ApiError, json, page_parameters};
+use shared::http::{ApiError, check_cursor, json, page_parameters_into, refused_query};
 use shared::store::{Index, Query, s};
 
 use super::auctions::visible_auction;
@@ -73,11 +73,14 @@ pub async fn get_auctions_auction_audit(
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
     access.require(&auction, Power::ReadAudit)?;
-    let (limit, cursor) = page_parameters(&request)?;
+    let mut errors = Vec::new();
+    let (limit, cursor) = page_parameters_into(&request, &mut errors);
     let query = Query::index(Index::AUDIT_BY_AUCTION, s(auction.id.to_string()))
         .descending()
         .limit(limit)
         .after(cursor.as_deref());
+    check_cursor(&query, &mut errors);
+    refused_query(errors)?;
     let page = state.store.query::<AuditRecord>(query).await?;
     let list = AuditList {
         next_cursor: page.next_cursor,

@@ -9,7 +9,10 @@ use shared::catalog::access::Power;
 use shared::catalog::draft::{self, Checks, NewItem};
 use shared::catalog::{AuctionAccess, AuctionRecord, AuctionStatus, ItemRecord, ItemStatus, views};
 use shared::domain::ItemId;
-use shared::http::{ApiError, json, page_parameters, parse_json_fields, path_parameter};
+use shared::http::{
+    ApiError, check_cursor, json, page_parameters_into, parse_json_fields, path_parameter,
+    refused_query,
+};
 use shared::store::{Collection, Condition, Index, Query, Read, StoreError, Update, n, s};
 
 use super::auctions::visible_auction;
@@ -191,10 +194,13 @@ pub async fn get_auctions_auction_items(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.optional_caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, caller.as_ref()).await?;
-    let (limit, cursor) = page_parameters(&request)?;
+    let mut errors = Vec::new();
+    let (limit, cursor) = page_parameters_into(&request, &mut errors);
     let query = Query::index(Index::ITEMS_BY_AUCTION, s(auction.id.to_string()))
         .limit(limit)
         .after(cursor.as_deref());
+    check_cursor(&query, &mut errors);
+    refused_query(errors)?;
     let page = state.store.query::<ItemRecord>(query).await?;
     let subjects: Vec<String> = page
         .items

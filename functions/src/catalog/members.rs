@@ -8,7 +8,10 @@ use shared::audit::{self, AuditAction, AuditRecord, audited_update};
 use shared::catalog::access::Power;
 use shared::catalog::{MembershipRecord, MembershipRole, MembershipStatus};
 use shared::domain::{Timestamp, UserId};
-use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parameter};
+use shared::http::{
+    ApiError, check_cursor, json, page_parameters_into, parse_json_body, path_parameter,
+    refused_query,
+};
 use shared::store::{Condition, Index, Query, Read, Update, s, to_attribute};
 
 use super::auctions::visible_auction;
@@ -93,10 +96,13 @@ pub async fn get_auctions_auction_members(
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
     access.require(&auction, Power::ReadMembers)?;
-    let (limit, cursor) = page_parameters(&request)?;
+    let mut errors = Vec::new();
+    let (limit, cursor) = page_parameters_into(&request, &mut errors);
     let query = Query::index(Index::MEMBERSHIPS_BY_AUCTION, s(auction.id.to_string()))
         .limit(limit)
         .after(cursor.as_deref());
+    check_cursor(&query, &mut errors);
+    refused_query(errors)?;
     let page = state.store.query::<MembershipRecord>(query).await?;
     let list = MemberList {
         next_cursor: page.next_cursor,

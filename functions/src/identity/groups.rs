@@ -8,7 +8,10 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::audit::{AuditAction, AuditRecord};
 use shared::domain::Timestamp;
-use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parameter};
+use shared::http::{
+    ApiError, check_cursor, json, page_parameters_into, parse_json_body, path_parameter,
+    refused_query,
+};
 use shared::identity::{GlobalRole, GroupRecord};
 use shared::store::{Index, Query, Read, s};
 
@@ -69,10 +72,13 @@ pub struct GroupUpdate {
 #[tracing::instrument(skip_all)]
 pub async fn get_groups(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     state.caller(&request).await?.require("group:read")?;
-    let (limit, cursor) = page_parameters(&request)?;
+    let mut errors = Vec::new();
+    let (limit, cursor) = page_parameters_into(&request, &mut errors);
     let query = Query::index(Index::GROUPS_BY_ENTITY, s(GroupRecord::ENTITY))
         .limit(limit)
         .after(cursor.as_deref());
+    check_cursor(&query, &mut errors);
+    refused_query(errors)?;
     let page = state.store.query::<GroupRecord>(query).await?;
     let list = GroupList {
         next_cursor: page.next_cursor,

@@ -4,7 +4,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::domain::{SessionId, Timestamp};
-use shared::http::{ApiError, json, no_content, page_parameters, path_parameter};
+use shared::http::{
+    ApiError, check_cursor, json, no_content, page_parameters_into, path_parameter, refused_query,
+};
 use shared::identity::SessionRecord;
 use shared::store::{Index, Query, Read, s};
 
@@ -56,11 +58,14 @@ pub async fn get_me_sessions(
     let caller = state.caller(&request).await?;
     caller.require("session:manage:own")?;
     let now = state.clock.now();
-    let (limit, cursor) = page_parameters(&request)?;
+    let mut errors = Vec::new();
+    let (limit, cursor) = page_parameters_into(&request, &mut errors);
     let query = Query::index(Index::SESSIONS_BY_USER, s(caller.id().to_string()))
         .descending()
         .limit(limit)
         .after(cursor.as_deref());
+    check_cursor(&query, &mut errors);
+    refused_query(errors)?;
     let page = state.store.query::<SessionRecord>(query).await?;
     // Ended, expired and superseded sessions (a password change) are left out, so a page
     // may hold fewer than `limit` while `nextCursor` says there is more.

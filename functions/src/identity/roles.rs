@@ -9,7 +9,10 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::audit::{AuditAction, AuditRecord};
 use shared::domain::Timestamp;
-use shared::http::{ApiError, json, page_parameters, parse_json_body, path_parameter};
+use shared::http::{
+    ApiError, check_cursor, json, page_parameters_into, parse_json_body, path_parameter,
+    refused_query,
+};
 use shared::identity::{GlobalRole, PermissionRecord, RoleRecord};
 use shared::store::{Index, Query, Read, s};
 
@@ -92,10 +95,13 @@ pub async fn get_permissions(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     state.caller(&request).await?.require(ROLE_READ)?;
-    let (limit, cursor) = page_parameters(&request)?;
+    let mut errors = Vec::new();
+    let (limit, cursor) = page_parameters_into(&request, &mut errors);
     let query = Query::index(Index::PERMISSIONS_BY_ENTITY, s(PermissionRecord::ENTITY))
         .limit(limit)
         .after(cursor.as_deref());
+    check_cursor(&query, &mut errors);
+    refused_query(errors)?;
     let page = state.store.query::<PermissionRecord>(query).await?;
     let list = PermissionList {
         next_cursor: page.next_cursor,
@@ -128,10 +134,13 @@ pub async fn get_permissions(
 #[tracing::instrument(skip_all)]
 pub async fn get_roles(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     state.caller(&request).await?.require(ROLE_READ)?;
-    let (limit, cursor) = page_parameters(&request)?;
+    let mut errors = Vec::new();
+    let (limit, cursor) = page_parameters_into(&request, &mut errors);
     let query = Query::index(Index::ROLES_BY_ENTITY, s(RoleRecord::ENTITY))
         .limit(limit)
         .after(cursor.as_deref());
+    check_cursor(&query, &mut errors);
+    refused_query(errors)?;
     let page = state.store.query::<RoleRecord>(query).await?;
     let list = RoleList {
         next_cursor: page.next_cursor,

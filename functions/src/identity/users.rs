@@ -9,7 +9,10 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::audit::{self, AuditAction, AuditRecord, audited_update};
 use shared::domain::{Timestamp, UserId};
-use shared::http::{ApiError, json, no_content, page_parameters, parse_json_body, path_parameter};
+use shared::http::{
+    ApiError, check_cursor, json, no_content, page_parameters_into, parse_json_body,
+    path_parameter, refused_query,
+};
 use shared::identity::{Caller, GlobalRole, GroupRecord, Secret, UserRecord, UserStatus, profile};
 use shared::store::{Condition, Index, Query, Read, Update, s, to_attribute};
 
@@ -103,10 +106,13 @@ pub struct UserChanges {
 #[tracing::instrument(skip_all)]
 pub async fn get_users(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     state.caller(&request).await?.require(USER_READ)?;
-    let (limit, cursor) = page_parameters(&request)?;
+    let mut errors = Vec::new();
+    let (limit, cursor) = page_parameters_into(&request, &mut errors);
     let query = Query::index(Index::USERS_BY_ENTITY, s(UserRecord::ENTITY))
         .limit(limit)
         .after(cursor.as_deref());
+    check_cursor(&query, &mut errors);
+    refused_query(errors)?;
     let page = state.store.query::<UserRecord>(query).await?;
     let list = UserList {
         next_cursor: page.next_cursor,
