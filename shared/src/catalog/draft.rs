@@ -134,46 +134,30 @@ impl FieldRule for Gallery {
     }
 }
 
+/// A span of seconds from `MIN` to `MAX`: one range gives both the check and the message.
+pub struct SecondsWithin<const MIN: u32, const MAX: u32>;
+
 /// A span of seconds from 0 to an hour (soft close, stagger).
-pub struct UpToAnHour;
-
-impl FieldRule for UpToAnHour {
-    type Input = u32;
-    type Value = u32;
-
-    fn check(seconds: u32) -> Result<u32, String> {
-        seconds_within(seconds, 0..=3_600)
-    }
-
-    fn mistyped() -> Option<String> {
-        Some("must be a whole number of seconds from 0 to 3600".into())
-    }
-}
+pub type UpToAnHour = SecondsWithin<0, 3_600>;
 
 /// How long winners have to pay: 10 minutes to 7 days, in seconds.
-pub struct PaymentWindow;
+pub type PaymentWindow = SecondsWithin<600, 604_800>;
 
-impl FieldRule for PaymentWindow {
+impl<const MIN: u32, const MAX: u32> FieldRule for SecondsWithin<MIN, MAX> {
     type Input = u32;
     type Value = u32;
 
     fn check(seconds: u32) -> Result<u32, String> {
-        seconds_within(seconds, 600..=604_800)
+        if (MIN..=MAX).contains(&seconds) {
+            Ok(seconds)
+        } else {
+            Err(format!("must be from {MIN} to {MAX} seconds"))
+        }
     }
 
     fn mistyped() -> Option<String> {
-        Some("must be a whole number of seconds from 600 to 604800".into())
-    }
-}
-
-fn seconds_within(seconds: u32, range: std::ops::RangeInclusive<u32>) -> Result<u32, String> {
-    if range.contains(&seconds) {
-        Ok(seconds)
-    } else {
-        Err(format!(
-            "must be from {} to {} seconds",
-            range.start(),
-            range.end()
+        Some(format!(
+            "must be a whole number of seconds from {MIN} to {MAX}"
         ))
     }
 }
