@@ -376,21 +376,23 @@ impl<T: DeserializeOwned> Findings<T> {
     }
 }
 
+/// The value at `at` in `body`, if `body` has such a place.
+fn place_mut<'a>(body: &'a mut Value, at: &[Step]) -> Option<&'a mut Value> {
+    at.iter().try_fold(body, |holder, step| match step {
+        Step::Field(name) => holder.get_mut(name.as_str()),
+        Step::Element(index) => holder.get_mut(*index),
+    })
+}
+
 /// Sets the value at `at` in `body`; `false` when `body` has no such place.
 fn put(body: &mut Value, at: &[Step], value: Value) -> bool {
-    let mut holder = body;
-    for step in at {
-        let next = match step {
-            Step::Field(name) => holder.get_mut(name.as_str()),
-            Step::Element(index) => holder.get_mut(*index),
-        };
-        match next {
-            Some(next) => holder = next,
-            None => return false,
+    match place_mut(body, at) {
+        Some(slot) => {
+            *slot = value;
+            true
         }
+        None => false,
     }
-    *holder = value;
-    true
 }
 
 /// Removes the field at `at` from `body`; within an array, the whole array (taking out one
@@ -403,19 +405,8 @@ fn take_out(body: &mut Value, at: &[Step]) -> bool {
     let Some((Step::Field(field), parent)) = at.split_last() else {
         return false;
     };
-    let mut holder = body;
-    for step in parent {
-        let next = match step {
-            Step::Field(name) => holder.get_mut(name.as_str()),
-            Step::Element(index) => holder.get_mut(*index),
-        };
-        match next {
-            Some(value) => holder = value,
-            None => return false,
-        }
-    }
-    holder
-        .as_object_mut()
+    place_mut(body, parent)
+        .and_then(Value::as_object_mut)
         .and_then(|object| object.remove(field))
         .is_some()
 }
