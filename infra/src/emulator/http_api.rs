@@ -57,15 +57,15 @@ impl HttpFront {
     async fn handle(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
         let started = std::time::Instant::now();
         let origin = request.headers().get(header::ORIGIN).cloned();
-        // The access log names the route's template, never the path: paths hold user ids.
-        let route = match self
+        let resolution = self
             .api
-            .resolve(request.method().as_str(), request.uri().path())
-        {
+            .resolve(request.method().as_str(), request.uri().path());
+        // The access log names the route's template, never the path: paths hold user ids.
+        let route = match &resolution {
             Resolution::Found { route, .. } => route.key(),
             _ => format!("{} (no route)", request.method()),
         };
-        let mut response = self.route(request, peer).await;
+        let mut response = self.route(request, resolution, peer).await;
         if let (Some(cors), Some(_)) = (&self.api.cors, origin) {
             cors.decorate(response.headers_mut());
         }
@@ -78,7 +78,12 @@ impl HttpFront {
         response
     }
 
-    async fn route(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+    async fn route(
+        &self,
+        request: Request<Incoming>,
+        resolution: Resolution<'_>,
+        peer: SocketAddr,
+    ) -> Response<Full<Bytes>> {
         let method = request.method().as_str().to_string();
         let path = request.uri().path().to_string();
         if let Some(cors) = &self.api.cors
@@ -89,7 +94,7 @@ impl HttpFront {
         {
             return cors.preflight();
         }
-        let (route, parameters) = match self.api.resolve(&method, &path) {
+        let (route, parameters) = match resolution {
             Resolution::Found { route, parameters } => (route, parameters),
             Resolution::NotFound => {
                 return problem(
