@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod identity;
 pub mod openapi;
 pub mod platform;
+pub mod realtime;
 mod state;
 
 pub use state::AppState;

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, Number, OpenApi};
 
-use crate::{bidding, catalog, identity, platform};
+use crate::{bidding, catalog, identity, platform, realtime};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -66,6 +66,10 @@ use crate::{bidding, catalog, identity, platform};
         bidding::mine::get_me_totals,
         bidding::totals::get_auctions_auction_totals,
         bidding::reconcile::get_auctions_auction_reconcile,
+        realtime::tickets::post_realtime_tickets,
+        realtime::notifications::get_me_notifications,
+        realtime::notifications::post_me_notifications_notification_read,
+        realtime::notifications::post_me_notifications_read_all,
     ),
     components(schemas(shared::http::Problem, shared::http::FieldError)),
     modifiers(&BearerAuth, &PageLimits),
@@ -75,6 +79,7 @@ use crate::{bidding, catalog, identity, platform};
         (name = "administration", description = "Accounts, roles and groups: staff and administrators read them, administrators change them."),
         (name = "catalog", description = "Auctions, items and memberships."),
         (name = "bidding", description = "Bids, buy-now, histories, totals and reconciliation."),
+        (name = "realtime", description = "Live bidding: WebSocket tickets (the WebSocket messages and events are in docs/api.md) and in-app notifications."),
     ),
 )]
 pub struct ApiDoc;

@@ -14,6 +14,34 @@ pub struct Config {
     /// bytes, read from the secret `CURSOR_KEY_SECRET` names); only the functions with such
     /// lists have it.
     pub cursor_key: Option<CursorKey>,
+    pub realtime: RealtimeConfig,
+}
+
+/// The WebSocket API, for the functions that hand out its URL or post to its clients.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RealtimeConfig {
+    /// Where clients connect (`WEBSOCKET_URL`: `wss://...` deployed).
+    pub websocket_url: Option<String>,
+    /// The `@connections` management endpoint (`WEBSOCKET_MANAGEMENT_ENDPOINT`:
+    /// `https://<api>.execute-api.<region>.amazonaws.com/<stage>` deployed).
+    pub management_endpoint: Option<String>,
+}
+
+impl RealtimeConfig {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let url = |name: &'static str, schemes: &[&str]| match lookup(name).filter(|v| !v.is_empty()) {
+            Some(url) if schemes.iter().any(|scheme| url.starts_with(scheme)) => Ok(Some(url)),
+            Some(_) => Err(ConfigError::Invalid {
+                name,
+                reason: format!("must be a {} URL", schemes.join(" or ")),
+            }),
+            None => Ok(None),
+        };
+        Ok(Self {
+            websocket_url: url("WEBSOCKET_URL", &["wss://", "ws://"])?,
+            management_endpoint: url("WEBSOCKET_MANAGEMENT_ENDPOINT", &["https://", "http://"])?,
+        })
+    }
 }
 
 /// A 256-bit key. Its `Debug` never shows it.
@@ -163,6 +191,7 @@ impl Config {
             store: StoreConfig::from_lookup(&lookup)?,
             auth: AuthConfig::from_lookup(&lookup)?,
             cursor_key: None,
+            realtime: RealtimeConfig::from_lookup(&lookup)?,
         })
     }
 

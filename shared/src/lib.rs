@@ -8,5 +8,6 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod identity;
+pub mod realtime;
 pub mod store;
 pub mod telemetry;

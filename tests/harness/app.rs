@@ -7,7 +7,7 @@ use anyhow::Context;
 use std::sync::OnceLock;
 
 use chrono::TimeDelta;
-use shared::config::{AuthConfig, Config, CursorKey, StoreConfig};
+use shared::config::{AuthConfig, Config, CursorKey, RealtimeConfig, StoreConfig};
 use shared::domain::{Clock, ManualClock, SessionId, Timestamp, UserId};
 use shared::identity::{GlobalRole, PasswordHash, SessionRecord, UserRecord, UserStatus};
 use shared::store::Store;
@@ -156,6 +156,10 @@ pub fn test_config(prefix: &str, endpoint: &str) -> Config {
             lockout_secs: 900,
         },
         cursor_key: Some(CursorKey([42; 32])),
+        realtime: RealtimeConfig {
+            websocket_url: Some("ws://127.0.0.1:9001".into()),
+            management_endpoint: None,
+        },
     }
 }
 

@@ -8,7 +8,8 @@ use shared::audit::{AuditAction, AuditRecord};
 use shared::domain::UserId;
 use shared::http::{ApiError, no_content, parse_json_body};
 use shared::identity::{PasswordHash, RefreshToken, Secret, UserRecord};
-use shared::store::{Collection, Condition, Update, n, s};
+use shared::realtime::NotificationRecord;
+use shared::store::{Collection, Condition, Index, Query, Update, n, s};
 
 use super::password::confirm_password;
 use crate::AppState;
@@ -104,9 +105,29 @@ pub(super) async fn purge(
             Some(claimed_by_user()),
         )?
         .create(&audit)?;
+    // Notifications first: if the purge then fails, a retry finds them gone and purges.
+    delete_notifications(state, user.id).await?;
     // The raised credentials version ends every session of the account at once.
     state.store.transact(transaction).await?;
     // No ids in the log: the audit entry says whose data it was and who purged it.
     tracing::info!("personal data purged");
     Ok(())
+}
+
+/// Deletes every notification of `user` (their texts name what they bid on), a page (one
+/// transaction) at a time.
+async fn delete_notifications(state: &AppState, user: UserId) -> Result<(), ApiError> {
+    loop {
+        let query = Query::index(Index::NOTIFICATIONS_BY_USER, s(user.to_string())).limit(100);
+        let page = state.store.query::<NotificationRecord>(query).await?;
+        if page.items.is_empty() {
+            return Ok(());
+        }
+        let mut transaction = state.store.transaction();
+        for notification in &page.items {
+            transaction =
+                transaction.delete(Collection::Notifications, &notification.id.to_string(), None)?;
+        }
+        state.store.transact(transaction).await?;
+    }
 }

@@ -97,6 +97,13 @@ pub struct AuctionNotifications {
     pub closing_soon: bool,
     /// Remind winners before their payment window ends.
     pub payment_reminders: bool,
+    /// Write these in the app (`GET /me/notifications`), besides the live page's events.
+    #[serde(default = "enabled")]
+    pub in_app_enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 impl Default for AuctionNotifications {
@@ -105,6 +112,7 @@ impl Default for AuctionNotifications {
             outbid: true,
             closing_soon: true,
             payment_reminders: true,
+            in_app_enabled: true,
         }
     }
 }

@@ -31,13 +31,9 @@ impl fmt::Debug for RefreshToken {
 impl RefreshToken {
     /// A fresh token for `session`.
     pub fn generate(session: SessionId) -> anyhow::Result<Self> {
-        let mut secret = [0u8; 32];
-        SystemRandom::new()
-            .fill(&mut secret)
-            .map_err(|_| anyhow::anyhow!("the system random generator failed"))?;
         Ok(Self {
             session,
-            secret: URL_SAFE_NO_PAD.encode(secret),
+            secret: random_secret()?,
         })
     }
 
@@ -61,12 +57,26 @@ impl RefreshToken {
 
     /// What the store keeps instead of the secret.
     pub fn hash(&self) -> String {
-        digest(&SHA256, self.secret.as_bytes())
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        secret_hash(&self.secret)
     }
+}
+
+/// 256 random bits in URL-safe base64 (43 characters): a refresh token's or a ticket's secret.
+pub fn random_secret() -> anyhow::Result<String> {
+    let mut secret = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut secret)
+        .map_err(|_| anyhow::anyhow!("the system random generator failed"))?;
+    Ok(URL_SAFE_NO_PAD.encode(secret))
+}
+
+/// What the store keeps instead of a secret: its SHA-256, in hex.
+pub fn secret_hash(secret: &str) -> String {
+    digest(&SHA256, secret.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A login session: who, from where, and the hash of its current refresh token.

@@ -26,10 +26,11 @@ pub enum Collection {
     Notifications,
     IdempotencyKeys,
     Connections,
+    RealtimeTickets,
 }
 
 impl Collection {
-    pub const ALL: [Collection; 22] = [
+    pub const ALL: [Collection; 23] = [
         Self::Auctions,
         Self::Users,
         Self::EmailIndex,
@@ -52,6 +53,7 @@ impl Collection {
         Self::Notifications,
         Self::IdempotencyKeys,
         Self::Connections,
+        Self::RealtimeTickets,
     ];
 
     /// The collection's name: its table name without the stage prefix.
@@ -79,6 +81,7 @@ impl Collection {
             Self::Notifications => "notifications",
             Self::IdempotencyKeys => "idempotency_keys",
             Self::Connections => "connections",
+            Self::RealtimeTickets => "realtime_tickets",
         }
     }
 

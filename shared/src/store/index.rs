@@ -65,6 +65,14 @@ impl Index {
     pub const TOTALS_BY_BIDDER: Index = index(C::Totals, "byBidder", "bidderId", ("auctionId", S));
     pub const NOTIFICATIONS_BY_USER: Index =
         index(C::Notifications, "byUser", "userId", ("createdAt", S));
+    /// Sparse: a notification is in it while unread (`unreadBy` holds its user until then).
+    pub const NOTIFICATIONS_UNREAD_BY_USER: Index = index(
+        C::Notifications,
+        "unreadByUser",
+        "unreadBy",
+        ("createdAt", S),
+    );
+    /// Sparse: only subscription records carry `auctionId` (see `shared::realtime`).
     pub const CONNECTIONS_BY_AUCTION: Index = index(
         C::Connections,
         "byAuction",
@@ -73,7 +81,7 @@ impl Index {
     );
 
     /// Every index, for checking against the template.
-    pub const ALL: [Index; 18] = [
+    pub const ALL: [Index; 19] = [
         Self::AUCTIONS_BY_OWNER,
         Self::AUCTIONS_BY_STATUS,
         Self::USERS_BY_ENTITY,
@@ -91,6 +99,7 @@ impl Index {
         Self::TOTALS_BY_AUCTION,
         Self::TOTALS_BY_BIDDER,
         Self::NOTIFICATIONS_BY_USER,
+        Self::NOTIFICATIONS_UNREAD_BY_USER,
         Self::CONNECTIONS_BY_AUCTION,
     ];
 

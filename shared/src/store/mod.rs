@@ -244,6 +244,32 @@ impl Store {
         }
     }
 
+    /// Deletes the `R` with key `key` if `condition` holds and returns it: `None` if there was
+    /// none, `ConditionFailed` if the condition did not hold. Two callers can never both take
+    /// the same record.
+    pub async fn take<R: Record>(
+        &self,
+        key: &str,
+        condition: Condition,
+    ) -> Result<Option<R>, StoreError> {
+        let request = self
+            .client
+            .delete_item()
+            .table_name(self.tables.name(R::COLLECTION))
+            .set_key(Some(key_of(R::COLLECTION, key)))
+            .return_values(ReturnValue::AllOld);
+        let request = with_condition!(request, Some(condition));
+        match request.send().await {
+            Ok(output) => output.attributes.map(from_item).transpose(),
+            Err(error) => Err(match error.as_service_error() {
+                Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
+                    condition_failed(R::COLLECTION, failed.item.clone())
+                }
+                _ => classify("DeleteItem", error),
+            }),
+        }
+    }
+
     /// One page of `R`s matching `query`, which must be on an index of `R`'s collection.
     pub async fn query<R: Record>(&self, query: Query) -> Result<Page<R>, StoreError> {
         if query.collection() != R::COLLECTION {
@@ -264,6 +290,33 @@ impl Store {
             items,
             next_cursor: page.next_cursor,
         })
+    }
+
+    /// How many records `index` holds under `partition` (a count query: it reads the keys, a
+    /// megabyte a page, and returns no records).
+    pub async fn count(&self, index: Index, partition: &str) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.tables.name(index.collection))
+                .index_name(index.name)
+                .key_condition_expression("#partition = :partition")
+                .expression_attribute_names("#partition", index.partition)
+                .expression_attribute_values(":partition", s(partition))
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|error| classify("Query", error))?;
+            total += u64::try_from(output.count).unwrap_or_default();
+            match output.last_evaluated_key.filter(|key| !key.is_empty()) {
+                Some(key) => start = Some(key),
+                None => return Ok(total),
+            }
+        }
     }
 
     /// Every `R` on `index` under `partition`, page by page, or `None` as soon as there are

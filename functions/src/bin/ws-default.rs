@@ -1,0 +1,9 @@
+//! Lambda entry point of the WebSocket route `$default`: frames no other route takes.
+
+use functions::realtime::socket::serve_socket;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::telemetry::init();
+    serve_socket(functions::realtime::messages::ws_default).await
+}

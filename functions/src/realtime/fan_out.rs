@@ -1,0 +1,335 @@
+//! The `items` stream trigger (function `stream-items-fan-out`): turns each change an accepted
+//! bid makes to an item into events for the auction's subscribers, `outbid` for the leader who
+//! lost the lead (and their in-app notification), and `item_extended` when soft close moved the
+//! close. It runs after the bid's transaction has committed, so a bid never waits on it.
+//!
+//! Why the `items` stream: the bid transaction writes the item once per accepted request, and
+//! its old and new images hold everything an event needs (price, leader before and after,
+//! counts, `endsAt`, the sequence). The `bids` stream would need a read of the item per record
+//! to know who led before, and a proxy's automatic answer is two bid records but one change.
+//! Records of one item arrive in the order they were written, so `sequence` only grows.
+
+use std::collections::{HashMap, HashSet};
+
+use aws_lambda_events::dynamodb::{Event, EventRecord};
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use futures_util::StreamExt;
+use shared::bidding::minimum_next;
+use shared::catalog::{AuctionRecord, ItemRecord};
+use shared::domain::{AuctionId, CurrencyAmount, Money, UserId};
+use shared::realtime::{NotificationRecord, PushError, Pusher, ServerEvent, SubscriptionRecord};
+use shared::store::{Index, Query, Read, StoreError, s};
+
+use super::connection::forget;
+use crate::AppState;
+
+/// Posts in flight at once, per invocation.
+const POSTS_IN_FLIGHT: usize = 32;
+
+/// Delivers a batch of item changes. The first record that cannot be delivered is reported in
+/// `batchItemFailures`: Lambda retries from it, so the records before it are not sent again.
+/// A repeat is harmless: clients drop events whose `sequence` they have seen, and a
+/// notification's id follows from the change, so it is written once.
+#[tracing::instrument(skip_all, fields(records = event.records.len()))]
+pub async fn stream_items_fan_out(
+    state: &AppState,
+    pusher: &Pusher,
+    event: Event,
+) -> DynamoDbEventResponse {
+    let mut delivery = Delivery {
+        state,
+        pusher,
+        audiences: HashMap::new(),
+        gone: HashSet::new(),
+    };
+    let mut response = DynamoDbEventResponse::default();
+    for record in &event.records {
+        if let Err(error) = delivery.deliver(record).await {
+            tracing::warn!(%error, "an item change was not delivered; it will be retried");
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = record.change.sequence_number.clone();
+            response.batch_item_failures.push(failure);
+            break;
+        }
+    }
+    delivery.forget_gone().await;
+    response
+}
+
+/// What one change of an item tells whom.
+#[derive(Debug, Default, PartialEq)]
+pub struct Announcement {
+    /// To every subscriber of the auction, in this order.
+    pub to_all: Vec<ServerEvent>,
+    /// To the previous leader's own connections.
+    pub outbid: Option<(UserId, ServerEvent)>,
+    /// Their in-app notification, if the auction sends them.
+    pub notification: Option<NotificationRecord>,
+}
+
+/// The events a change from `old` to `new` makes, if anyone can see it (a leader raising only
+/// their own maximum changes nothing anyone sees, and is announced to no one).
+pub fn announcement(
+    old: &ItemRecord,
+    new: &ItemRecord,
+    in_app: bool,
+) -> Result<Announcement, CurrencyMismatch> {
+    let mut announced = Announcement::default();
+    let Some(terms) = new.terms.as_ref() else {
+        return Ok(announced); // a draft's item: no bids, no subscribers to tell
+    };
+    let (before, after) = (&old.bidding, &new.bidding);
+    let sequence = after.accepted;
+    let amount = |money: Money| money.in_currency(terms.currency).map_err(|_| CurrencyMismatch);
+    let next_minimum = if after.bought {
+        None
+    } else {
+        Some(amount(minimum_next(&terms.increments, new.starting_price, after.price))?)
+    };
+    let leader = |bidding: &shared::bidding::BidState| bidding.leader.as_ref().map(|l| l.bidder);
+    if after.accepted > before.accepted {
+        let placed = after.bid_count > before.bid_count
+            || after.price > before.price
+            || (after.bought && !before.bought);
+        let visible = after.price != before.price
+            || after.bid_count != before.bid_count
+            || leader(after) != leader(before);
+        match (&after.leader, after.price) {
+            (Some(now_leading), Some(price)) if placed => {
+                let price = amount(price)?;
+                announced.to_all.push(ServerEvent::BidPlaced {
+                    auction_id: new.auction_id,
+                    item_id: new.id,
+                    amount: price,
+                    bidder_number: now_leading.bidder_number,
+                    bid_count: after.bid_count,
+                    next_minimum_bid: next_minimum,
+                    ends_at: new.ends_at,
+                    placed_at: new.updated_at,
+                    sequence,
+                });
+                if let Some(previous) = before.leader.as_ref().filter(|l| l.bidder != now_leading.bidder) {
+                    announced.outbid = Some((
+                        previous.bidder,
+                        ServerEvent::Outbid {
+                            auction_id: new.auction_id,
+                            item_id: new.id,
+                            amount: price,
+                            next_minimum_bid: next_minimum,
+                            sequence,
+                        },
+                    ));
+                    if in_app {
+                        announced.notification = Some(NotificationRecord::outbid(
+                            previous.bidder,
+                            new.auction_id,
+                            new.id,
+                            sequence,
+                            outbid_message(&new.name, price, terms.currency.code()),
+                            new.updated_at,
+                        ));
+                    }
+                }
+            }
+            _ if visible => announced.to_all.push(ServerEvent::ItemUpdated {
+                auction_id: new.auction_id,
+                item_id: new.id,
+                current_bid: after.price.map(amount).transpose()?,
+                bid_count: after.bid_count,
+                next_minimum_bid: next_minimum,
+                leader_bidder_number: after.leader.as_ref().map(|l| l.bidder_number),
+                ends_at: new.ends_at,
+                sequence,
+            }),
+            _ => {}
+        }
+    }
+    if new.ends_at > old.ends_at {
+        announced.to_all.push(ServerEvent::ItemExtended {
+            auction_id: new.auction_id,
+            item_id: new.id,
+            ends_at: new.ends_at,
+            sequence,
+        });
+    }
+    Ok(announced)
+}
+
+/// An item's amount does not fit its currency (a record no handler could have written).
+#[derive(Debug, thiserror::Error)]
+#[error("an amount does not fit the item's currency")]
+pub struct CurrencyMismatch;
+
+fn outbid_message(item: &str, price: CurrencyAmount, currency: &str) -> String {
+    format!("You were outbid on \u{201c}{item}\u{201d}: the price is now {price} {currency}.")
+}
+
+/// Why a record was not delivered (it is retried).
+#[derive(Debug, thiserror::Error)]
+enum Undelivered {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{failed} of {tried} posts failed: {first}")]
+    Posts {
+        failed: usize,
+        tried: usize,
+        first: String,
+    },
+}
+
+/// Who follows an auction, and whether it writes in-app notifications; read once per batch.
+struct Audience {
+    subscribers: Vec<SubscriptionRecord>,
+    in_app: bool,
+}
+
+struct Delivery<'a> {
+    state: &'a AppState,
+    pusher: &'a Pusher,
+    audiences: HashMap<AuctionId, Audience>,
+    /// Connections that answered `410 Gone`: skipped from then on, forgotten at the end.
+    gone: HashSet<String>,
+}
+
+impl Delivery<'_> {
+    async fn deliver(&mut self, record: &EventRecord) -> Result<(), Undelivered> {
+        let Some((old, new)) = item_change(record) else {
+            return Ok(());
+        };
+        let in_app = self.audience(new.auction_id).await?.in_app;
+        let announced = match announcement(&old, &new, in_app) {
+            Ok(announced) => announced,
+            Err(error) => {
+                // Retrying would fail the same way; the item is announced again on its next bid.
+                tracing::error!(item.id = %new.id, %error, "an item change cannot be announced");
+                return Ok(());
+            }
+        };
+        if let Some(notification) = &announced.notification {
+            match self.state.store.create(notification).await {
+                Ok(()) | Err(StoreError::ConditionFailed(_)) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        let subscribers = self.audiences[&new.auction_id].subscribers.clone();
+        let everyone: Vec<&str> = subscribers.iter().map(|s| s.connection_id.as_str()).collect();
+        for event in &announced.to_all {
+            self.post(&everyone, event).await?;
+        }
+        if let Some((previous, event)) = &announced.outbid {
+            let theirs: Vec<&str> = subscribers
+                .iter()
+                .filter(|s| s.user_id == Some(*previous))
+                .map(|s| s.connection_id.as_str())
+                .collect();
+            self.post(&theirs, event).await?;
+        }
+        tracing::info!(
+            item.id = %new.id,
+            sequence = new.bidding.accepted,
+            events = announced.to_all.len(),
+            subscribers = everyone.len(),
+            outbid = announced.outbid.is_some(),
+            "item change announced"
+        );
+        Ok(())
+    }
+
+    /// The auction's subscribers and settings, read on its first change in this batch.
+    async fn audience(&mut self, auction: AuctionId) -> Result<&Audience, StoreError> {
+        if !self.audiences.contains_key(&auction) {
+            let audience = read_audience(self.state, auction).await?;
+            self.audiences.insert(auction, audience);
+        }
+        Ok(&self.audiences[&auction])
+    }
+
+    /// Sends `event` to `connections` (but those gone already), a bounded number at a time.
+    async fn post(&mut self, connections: &[&str], event: &ServerEvent) -> Result<(), Undelivered> {
+        let frame = event.to_json();
+        let (frame, pusher, gone) = (frame.as_str(), self.pusher, &self.gone);
+        let results: Vec<(&str, Result<(), PushError>)> = futures_util::stream::iter(
+            connections.iter().copied().filter(|c| !gone.contains(*c)),
+        )
+        .map(|connection| async move { (connection, pusher.post(connection, frame).await) })
+        .buffer_unordered(POSTS_IN_FLIGHT)
+        .collect()
+        .await;
+        let tried = results.len();
+        let mut failures = Vec::new();
+        for (connection, result) in results {
+            match result {
+                Ok(()) => {}
+                Err(PushError::Gone) => {
+                    self.gone.insert(connection.to_string());
+                }
+                Err(PushError::Failed(reason)) => failures.push(reason),
+            }
+        }
+        let failed = failures.len();
+        match failures.into_iter().next() {
+            None => Ok(()),
+            Some(first) => Err(Undelivered::Posts {
+                failed,
+                tried,
+                first,
+            }),
+        }
+    }
+
+    /// Deletes the connections that answered `410 Gone`, with their subscriptions. One that
+    /// fails is left to the TTL (and answers `410` again next time).
+    async fn forget_gone(&self) {
+        for connection in &self.gone {
+            if let Err(error) = forget(self.state, connection).await {
+                tracing::warn!(error = %shared::telemetry::error_chain(&error), "a gone connection was not deleted");
+            }
+        }
+        if !self.gone.is_empty() {
+            tracing::info!(connections = self.gone.len(), "gone connections deleted");
+        }
+    }
+}
+
+/// The old and new item of a record that changed an item, if it is one.
+fn item_change(record: &EventRecord) -> Option<(ItemRecord, ItemRecord)> {
+    if record.event_name != "MODIFY" {
+        return None; // a new item has no bids; a deleted one is gone from its auction
+    }
+    let image = |item: &serde_dynamo::Item| serde_dynamo::from_item::<_, ItemRecord>(item.clone());
+    match (image(&record.change.old_image), image(&record.change.new_image)) {
+        (Ok(old), Ok(new)) => Some((old, new)),
+        (Err(error), _) | (_, Err(error)) => {
+            // Never retried: the same images would fail the same way.
+            tracing::error!(%error, "a stream record does not hold an item");
+            None
+        }
+    }
+}
+
+/// Every live subscription of the auction and whether it sends in-app outbid notifications.
+async fn read_audience(state: &AppState, auction: AuctionId) -> Result<Audience, StoreError> {
+    let now = state.clock.now();
+    let mut subscribers = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = Query::index(Index::CONNECTIONS_BY_AUCTION, s(auction.to_string()))
+            .limit(1000)
+            .after(cursor.as_deref());
+        let page = state.store.query::<SubscriptionRecord>(query).await?;
+        subscribers.extend(page.items.into_iter().filter(|s| s.is_live(now)));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let in_app = state
+        .store
+        .get::<AuctionRecord>(&auction.to_string(), Read::Eventual)
+        .await?
+        .is_some_and(|a| a.notifications.outbid && a.notifications.in_app_enabled);
+    Ok(Audience {
+        subscribers,
+        in_app,
+    })
+}
