@@ -10,7 +10,16 @@ request runs alone.
 
 moto also accepts a TransactWriteItems of any size; DynamoDB refuses one whose items add up
 to more than 4 MB (the items a Put writes, the keys and values the other actions carry), so
-the local endpoint refuses it the same way. Arguments are moto_server's (`-H host -p port`).
+the local endpoint refuses it the same way.
+
+The rollback also broke the tables' streams: the restored copy carried a copy of the stream
+shard, so every shard iterator taken before a failed transaction went on reading the old,
+dead shard (the emulator's stream poller never saw a later write), the rolled-back writes
+stayed in it as records of changes that never happened, and every failed transaction copied
+every stream record ever written. The shard is now shared, not copied, and a failed
+transaction truncates it back to where it was. moto also keeps every shard iterator it ever
+issued (a poller issues ten a second); only the newest are kept, as DynamoDB's expire.
+Arguments are moto_server's (`-H host -p port`).
 """
 
 import io
@@ -19,9 +28,14 @@ import logging
 import threading
 
 from moto import server
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import StreamShard
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 TRANSACTION_LIMIT = 4 * 1024 * 1024
+# DynamoDB's iterators expire after 15 minutes; a poller holds one at a time.
+SHARD_ITERATORS_KEPT = 10_000
 
 _one_at_a_time = threading.Lock()
 _dispatch = DomainDispatcherApplication.__call__
@@ -89,6 +103,57 @@ def _serialised(self, environ, start_response):
 
 
 DomainDispatcherApplication.__call__ = _serialised
+
+
+def _shared_shard(self, memo):
+    """A table's copy shares its stream: the stream outlives a rollback, as in DynamoDB."""
+    return self
+
+
+_transact_write_items = DynamoDBBackend.transact_write_items
+
+
+def _transact_keeping_streams(self, transact_items):
+    """A failed transaction wrote nothing, so its writes leave no stream records either."""
+    shards = {}
+    for action in transact_items if isinstance(transact_items, list) else []:
+        for request in action.values() if isinstance(action, dict) else []:
+            name = request.get("TableName") if isinstance(request, dict) else None
+            table = self.tables.get(name) if isinstance(name, str) else None
+            if table is not None and table.stream_shard is not None:
+                shards[name] = (table.stream_shard, len(table.stream_shard.items))
+    try:
+        return _transact_write_items(self, transact_items)
+    except BaseException:
+        for name, (shard, length) in shards.items():
+            del shard.items[length:]
+            restored = self.tables.get(name)
+            if restored is not None and restored.stream_shard is shard:
+                # The shard's records name the table they come from: the live one.
+                shard.table = restored
+        raise
+
+
+class _NewestIterators(dict):
+    """moto's map of issued shard iterators, forgetting the oldest beyond a bound."""
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        while len(self) > SHARD_ITERATORS_KEPT:
+            del self[next(iter(self))]
+
+
+_streams_backend_init = DynamoDBStreamsBackend.__init__
+
+
+def _streams_backend_with_bound(self, *args, **kwargs):
+    _streams_backend_init(self, *args, **kwargs)
+    self.shard_iterators = _NewestIterators()
+
+
+StreamShard.__deepcopy__ = _shared_shard
+DynamoDBBackend.transact_write_items = _transact_keeping_streams
+DynamoDBStreamsBackend.__init__ = _streams_backend_with_bound
 
 if __name__ == "__main__":
     # A line per store call (and colour codes) would drown what matters; warnings still show.

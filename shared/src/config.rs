@@ -29,14 +29,15 @@ pub struct RealtimeConfig {
 
 impl RealtimeConfig {
     fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let url = |name: &'static str, schemes: &[&str]| match lookup(name).filter(|v| !v.is_empty()) {
-            Some(url) if schemes.iter().any(|scheme| url.starts_with(scheme)) => Ok(Some(url)),
-            Some(_) => Err(ConfigError::Invalid {
-                name,
-                reason: format!("must be a {} URL", schemes.join(" or ")),
-            }),
-            None => Ok(None),
-        };
+        let url =
+            |name: &'static str, schemes: &[&str]| match lookup(name).filter(|v| !v.is_empty()) {
+                Some(url) if schemes.iter().any(|scheme| url.starts_with(scheme)) => Ok(Some(url)),
+                Some(_) => Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("must be a {} URL", schemes.join(" or ")),
+                }),
+                None => Ok(None),
+            };
         Ok(Self {
             websocket_url: url("WEBSOCKET_URL", &["wss://", "ws://"])?,
             management_endpoint: url("WEBSOCKET_MANAGEMENT_ENDPOINT", &["https://", "http://"])?,

@@ -1,6 +1,7 @@
 //! The HTTP routes are declared in three places that must agree: `template.yaml` (what is
 //! deployed, and what the local emulator serves), the function binaries, and the OpenAPI
-//! document (what clients are told). So are the tables.
+//! document (what clients are told). So are the tables. WebSocket routes and stream triggers
+//! are named after what invokes them, and the emulator serves exactly the template's.
 
 use std::collections::BTreeSet;
 
@@ -17,6 +18,7 @@ pub fn trials() -> Vec<Trial> {
         template_binaries_and_openapi_list_the_same_routes,
         template_tables_are_exactly_the_collections,
         template_indexes_are_exactly_the_indexes_queries_use,
+        websocket_routes_and_triggers_are_named_after_what_invokes_them,
     ]
 }
 
@@ -232,5 +234,120 @@ async fn template_indexes_are_exactly_the_indexes_queries_use() -> anyhow::Resul
         })
         .collect();
     assert_eq!(in_code, in_template);
+    Ok(())
+}
+
+/// The text of a scalar or of a short-form intrinsic (`!Sub "..."`, `!Ref X`, `!GetAtt X.Y`).
+fn intrinsic_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Tagged(tagged) => tagged.value.as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// The `${Id}` or `${Id.Attribute}` references of a `!Sub` text, as logical ids.
+fn sub_references(text: &str) -> Vec<String> {
+    text.split("${")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}'))
+        .map(|(inside, _)| inside.split('.').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+async fn websocket_routes_and_triggers_are_named_after_what_invokes_them() -> anyhow::Result<()> {
+    let template = template()?;
+    let resources = template["Resources"].as_mapping().context("no Resources")?;
+    let of_type = |kind: &str| -> Vec<(String, &Value)> {
+        resources
+            .iter()
+            .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+            .filter_map(|(id, r)| Some((id.as_str()?.to_string(), r)))
+            .collect()
+    };
+    let binary = |logical_id: &str| -> Option<String> {
+        resources
+            .get(logical_id)?["Properties"]["CodeUri"]
+            .as_str()?
+            .strip_prefix("target/lambda/")
+            .map(|rest| rest.trim_end_matches('/').to_string())
+    };
+    let (all_functions, http_routes) = template_functions()?;
+    let mut invoked: BTreeSet<String> = http_routes.iter().map(|(_, _, f)| f.clone()).collect();
+
+    // WebSocket routes: `$connect` -> ws-connect, `subscribe` -> ws-subscribe.
+    let responded: BTreeSet<String> = of_type("AWS::ApiGatewayV2::RouteResponse")
+        .iter()
+        .filter_map(|(_, r)| intrinsic_text(&r["Properties"]["RouteId"]))
+        .collect();
+    let permitted: BTreeSet<(String, String)> = of_type("AWS::Lambda::Permission")
+        .iter()
+        .filter_map(|(_, r)| {
+            let function = intrinsic_text(&r["Properties"]["FunctionName"])?;
+            let source = intrinsic_text(&r["Properties"]["SourceArn"])?;
+            Some((function, source.rsplit('/').next()?.to_string()))
+        })
+        .collect();
+    let mut websocket = BTreeSet::new();
+    for (route_id, route) in of_type("AWS::ApiGatewayV2::Route") {
+        let key = route["Properties"]["RouteKey"].as_str().context("RouteKey")?;
+        let target = intrinsic_text(&route["Properties"]["Target"]).context("Target")?;
+        let integration = sub_references(&target).pop().context("Target names no integration")?;
+        let uri = intrinsic_text(&resources[integration.as_str()]["Properties"]["IntegrationUri"])
+            .context("IntegrationUri")?;
+        let function_id = sub_references(&uri)
+            .into_iter()
+            .find(|id| binary(id).is_some())
+            .with_context(|| format!("{route_id}: its integration invokes no function"))?;
+        let function = binary(&function_id).context("CodeUri")?;
+        assert_eq!(function, format!("ws-{}", key.trim_start_matches('$')), "route {key}");
+        assert!(
+            permitted.contains(&(function_id.clone(), key.to_string())),
+            "{function_id} lets API Gateway invoke it for {key} only"
+        );
+        let two_way = responded.contains(&route_id);
+        assert_eq!(two_way, !key.starts_with("$connect") && key != "$disconnect", "{key} answers");
+        websocket.insert((key.to_string(), function.clone(), two_way));
+        invoked.insert(function);
+    }
+    for key in ["$connect", "$disconnect", "$default"] {
+        assert!(websocket.iter().any(|(k, _, _)| k == key), "the WebSocket API has {key}");
+    }
+    let text = std::fs::read_to_string(repo_root().join("template.yaml"))?;
+    let served: BTreeSet<(String, String, bool)> =
+        infra::emulator::websocket_routes::WebSocketApi::from_template(&text)?
+            .context("the emulator finds the WebSocket API")?
+            .routes
+            .into_values()
+            .map(|r| (r.key, r.function, r.two_way))
+            .collect();
+    assert_eq!(served, websocket, "the emulator's WebSocket routes vs template.yaml");
+
+    // Stream triggers: stream-<collection>-<what it does>.
+    for (function_id, function) in of_type("AWS::Serverless::Function") {
+        let events = function["Properties"]["Events"].as_mapping().cloned().unwrap_or_default();
+        for (_, event) in events {
+            if event["Type"].as_str() != Some("DynamoDB") {
+                continue;
+            }
+            let stream = intrinsic_text(&event["Properties"]["Stream"]).context("Stream")?;
+            let table = stream.split('.').next().unwrap_or_default();
+            let table_name = intrinsic_text(&resources[table]["Properties"]["TableName"])
+                .context("TableName")?;
+            let collection = table_name.trim_start_matches("${Stage}-").replace('_', "-");
+            let name = binary(&function_id).context("CodeUri")?;
+            assert!(
+                name.starts_with(&format!("stream-{collection}-")),
+                "{name} is triggered by the {collection} stream"
+            );
+            assert_eq!(
+                event["Properties"]["FunctionResponseTypes"][0].as_str(),
+                Some("ReportBatchItemFailures"),
+                "{name} reports the records that failed, not the whole batch"
+            );
+            invoked.insert(name);
+        }
+    }
+    assert_eq!(invoked, all_functions, "every function is a route or a trigger");
     Ok(())
 }

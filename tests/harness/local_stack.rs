@@ -28,6 +28,8 @@ pub struct LocalStack {
     child: Child,
     pub base: String,
     pub api_port: u16,
+    /// The WebSocket API (and its `@connections`): `ws://127.0.0.1:<port>`.
+    pub ws_url: String,
     pub table_prefix: String,
     pub output: PathBuf,
     /// `LOCAL_LOGS`: `dynamodb.log` and `functions.log` (the emulator's and every function's).
@@ -46,6 +48,7 @@ impl LocalStack {
     /// Starts `infra/dev.sh` and waits until it reports that the stack is up.
     pub fn start(name: &str, options: &StackOptions) -> anyhow::Result<Self> {
         let api_port = free_port()?;
+        let ws_port = free_port()?;
         let table_prefix = format!(
             "{name}-{}-",
             &uuid::Uuid::new_v4().simple().to_string()[..8]
@@ -58,6 +61,7 @@ impl LocalStack {
         command
             .arg(repo_root().join("infra/dev.sh"))
             .env("API_PORT", api_port.to_string())
+            .env("WS_PORT", ws_port.to_string())
             .env("TABLE_PREFIX", &table_prefix)
             .env("LOCAL_LOGS", &logs)
             .env_remove("DYNAMODB_ENDPOINT")
@@ -76,6 +80,7 @@ impl LocalStack {
             child,
             base: format!("http://127.0.0.1:{api_port}"),
             api_port,
+            ws_url: format!("ws://127.0.0.1:{ws_port}"),
             table_prefix,
             output,
             logs,
@@ -132,6 +137,11 @@ static SHARED: OnceLock<Mutex<Option<Result<LocalStack, String>>>> = OnceLock::n
 /// The base URL of the run's shared stack, started on first use.
 pub fn shared_stack() -> anyhow::Result<String> {
     with_shared_stack(|stack| stack.base.clone())
+}
+
+/// The WebSocket URL of the run's shared stack.
+pub fn shared_stack_ws() -> anyhow::Result<String> {
+    with_shared_stack(|stack| stack.ws_url.clone())
 }
 
 /// The folder of the shared stack's logs.

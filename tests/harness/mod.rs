@@ -16,7 +16,7 @@ pub use calls::{
 pub use fixtures::{api_request, body_json, request};
 pub use local_dynamo::{LocalDynamo, endpoint, free_port, repo_root};
 pub use local_stack::{
-    Exchange, LocalStack, StackOptions, exchange, shared_stack, shared_stack_logs,
+    Exchange, LocalStack, StackOptions, exchange, shared_stack, shared_stack_logs, shared_stack_ws,
     stop_shared_stack,
 };
 pub use round_trips::{RoundTrips, counted_store};

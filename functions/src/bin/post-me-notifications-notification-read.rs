@@ -3,5 +3,8 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let state = functions::AppState::from_env().await?;
-    shared::http::serve(|request| functions::realtime::notifications::post_me_notifications_notification_read(&state, request)).await
+    shared::http::serve(|request| {
+        functions::realtime::notifications::post_me_notifications_notification_read(&state, request)
+    })
+    .await
 }

@@ -125,8 +125,11 @@ async fn delete_notifications(state: &AppState, user: UserId) -> Result<(), ApiE
         }
         let mut transaction = state.store.transaction();
         for notification in &page.items {
-            transaction =
-                transaction.delete(Collection::Notifications, &notification.id.to_string(), None)?;
+            transaction = transaction.delete(
+                Collection::Notifications,
+                &notification.id.to_string(),
+                None,
+            )?;
         }
         state.store.transact(transaction).await?;
     }

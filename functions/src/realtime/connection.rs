@@ -130,7 +130,7 @@ pub async fn may_sign_in(
 #[derive(Debug)]
 pub enum Speaker {
     Anonymous,
-    SignedIn(Caller),
+    SignedIn(Box<Caller>),
     /// Its account was disabled or its session ended since it connected.
     Ended,
 }
@@ -142,7 +142,9 @@ impl Speaker {
         };
         Ok(
             match may_sign_in(state, user, connection.session_id, state.clock.now()).await? {
-                Some(account) => Self::SignedIn(Caller::load(&state.store, account).await?),
+                Some(account) => {
+                    Self::SignedIn(Box::new(Caller::load(&state.store, account).await?))
+                }
                 None => Self::Ended,
             },
         )

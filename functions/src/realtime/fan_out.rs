@@ -80,11 +80,19 @@ pub fn announcement(
     };
     let (before, after) = (&old.bidding, &new.bidding);
     let sequence = after.accepted;
-    let amount = |money: Money| money.in_currency(terms.currency).map_err(|_| CurrencyMismatch);
+    let amount = |money: Money| {
+        money
+            .in_currency(terms.currency)
+            .map_err(|_| CurrencyMismatch)
+    };
     let next_minimum = if after.bought {
         None
     } else {
-        Some(amount(minimum_next(&terms.increments, new.starting_price, after.price))?)
+        Some(amount(minimum_next(
+            &terms.increments,
+            new.starting_price,
+            after.price,
+        ))?)
     };
     let leader = |bidding: &shared::bidding::BidState| bidding.leader.as_ref().map(|l| l.bidder);
     if after.accepted > before.accepted {
@@ -108,7 +116,11 @@ pub fn announcement(
                     placed_at: new.updated_at,
                     sequence,
                 });
-                if let Some(previous) = before.leader.as_ref().filter(|l| l.bidder != now_leading.bidder) {
+                if let Some(previous) = before
+                    .leader
+                    .as_ref()
+                    .filter(|l| l.bidder != now_leading.bidder)
+                {
                     announced.outbid = Some((
                         previous.bidder,
                         ServerEvent::Outbid {
@@ -212,7 +224,10 @@ impl Delivery<'_> {
             }
         }
         let subscribers = self.audiences[&new.auction_id].subscribers.clone();
-        let everyone: Vec<&str> = subscribers.iter().map(|s| s.connection_id.as_str()).collect();
+        let everyone: Vec<&str> = subscribers
+            .iter()
+            .map(|s| s.connection_id.as_str())
+            .collect();
         for event in &announced.to_all {
             self.post(&everyone, event).await?;
         }
@@ -248,13 +263,12 @@ impl Delivery<'_> {
     async fn post(&mut self, connections: &[&str], event: &ServerEvent) -> Result<(), Undelivered> {
         let frame = event.to_json();
         let (frame, pusher, gone) = (frame.as_str(), self.pusher, &self.gone);
-        let results: Vec<(&str, Result<(), PushError>)> = futures_util::stream::iter(
-            connections.iter().copied().filter(|c| !gone.contains(*c)),
-        )
-        .map(|connection| async move { (connection, pusher.post(connection, frame).await) })
-        .buffer_unordered(POSTS_IN_FLIGHT)
-        .collect()
-        .await;
+        let results: Vec<(&str, Result<(), PushError>)> =
+            futures_util::stream::iter(connections.iter().copied().filter(|c| !gone.contains(*c)))
+                .map(|connection| async move { (connection, pusher.post(connection, frame).await) })
+                .buffer_unordered(POSTS_IN_FLIGHT)
+                .collect()
+                .await;
         let tried = results.len();
         let mut failures = Vec::new();
         for (connection, result) in results {
@@ -297,7 +311,10 @@ fn item_change(record: &EventRecord) -> Option<(ItemRecord, ItemRecord)> {
         return None; // a new item has no bids; a deleted one is gone from its auction
     }
     let image = |item: &serde_dynamo::Item| serde_dynamo::from_item::<_, ItemRecord>(item.clone());
-    match (image(&record.change.old_image), image(&record.change.new_image)) {
+    match (
+        image(&record.change.old_image),
+        image(&record.change.new_image),
+    ) {
         (Ok(old), Ok(new)) => Some((old, new)),
         (Err(error), _) | (_, Err(error)) => {
             // Never retried: the same images would fail the same way.
@@ -332,4 +349,211 @@ async fn read_audience(state: &AppState, auction: AuctionId) -> Result<Audience,
         subscribers,
         in_app,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::bidding::{BidState, BiddingTerms, Leader};
+    use shared::catalog::{EventType, ItemStatus, ItemType, default_increments};
+    use shared::domain::{BidId, Currency, ItemId, Timestamp};
+
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
+    }
+
+    fn money(text: &str) -> Money {
+        Money::parse(text).unwrap()
+    }
+
+    fn leader(bidder: UserId, number: u32, maximum: &str) -> Leader {
+        Leader {
+            bidder,
+            bidder_number: number,
+            maximum: money(maximum),
+            placed_at: at("2026-12-03T10:00:00Z"),
+            bid: BidId::new(),
+        }
+    }
+
+    fn item(bidding: BidState) -> ItemRecord {
+        ItemRecord {
+            id: ItemId::new(),
+            auction_id: AuctionId::new(),
+            owner_id: UserId::new(),
+            lot_number: 0,
+            name: "Harbor Light".into(),
+            description: None,
+            item_type: ItemType::Silent,
+            starting_price: money("10"),
+            reserve_price: Some(money("500")),
+            buy_now_price: None,
+            primary_photo: None,
+            gallery: Vec::new(),
+            status: ItemStatus::Upcoming,
+            ends_at: at("2026-12-03T12:00:00Z"),
+            bidding,
+            terms: Some(BiddingTerms {
+                auction_owner: UserId::new(),
+                event_type: EventType::Public,
+                currency: Currency::USD,
+                increments: default_increments(),
+                soft_close_window_sec: 120,
+                soft_close_extension_sec: 120,
+                buyer_premium_percent: Default::default(),
+                scheduled_close: at("2026-12-03T12:00:00Z"),
+            }),
+            created_at: at("2026-12-01T09:00:00Z"),
+            updated_at: at("2026-12-03T11:00:00Z"),
+            version: 3,
+        }
+    }
+
+    fn state(price: &str, leading: Leader, bid_count: u32, accepted: u64) -> BidState {
+        BidState {
+            price: Some(money(price)),
+            leader: Some(leading),
+            bid_count,
+            accepted,
+            bought: false,
+        }
+    }
+
+    #[test]
+    fn a_new_leader_is_announced_to_all_and_the_old_one_is_told_privately() {
+        let (ann, bea) = (UserId::new(), UserId::new());
+        let old = item(state("20", leader(ann, 1, "40"), 1, 1));
+        let mut new = old.clone();
+        new.bidding = state("45", leader(bea, 2, "90"), 2, 2);
+        let told = announcement(&old, &new, true).unwrap();
+        let [
+            ServerEvent::BidPlaced {
+                amount,
+                bidder_number,
+                sequence,
+                ..
+            },
+        ] = &told.to_all[..]
+        else {
+            panic!("one bid_placed: {told:?}");
+        };
+        assert_eq!(
+            (amount.to_string().as_str(), *bidder_number, *sequence),
+            ("45.00", 2, 2)
+        );
+        let (outbid, ServerEvent::Outbid { .. }) = told.outbid.clone().unwrap() else {
+            panic!("outbid: {told:?}");
+        };
+        assert_eq!(outbid, ann);
+        let notification = told.notification.unwrap();
+        assert_eq!(notification.user_id, ann);
+        // The same change, delivered again, makes the same notification id: written once.
+        let again = announcement(&old, &new, true)
+            .unwrap()
+            .notification
+            .unwrap();
+        assert_eq!(again.id, notification.id);
+        // Nothing anyone receives holds a maximum, a reserve or a user id.
+        let frames: String = told.to_all.iter().map(ServerEvent::to_json).collect();
+        for secret in ["90", "40", "500", &ann.to_string(), &bea.to_string()] {
+            assert!(!frames.contains(secret), "{secret} in {frames}");
+        }
+        assert!(
+            announcement(&old, &new, false)
+                .unwrap()
+                .notification
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_proxy_answer_keeps_the_leader_and_outbids_no_one() {
+        let ann = UserId::new();
+        let old = item(state("20", leader(ann, 1, "100"), 1, 1));
+        let mut new = old.clone();
+        // Bea bid 50; Ann's maximum answered at 55: two history entries, Ann still leads.
+        new.bidding = state("55", leader(ann, 1, "100"), 3, 2);
+        let told = announcement(&old, &new, true).unwrap();
+        assert!(
+            matches!(
+                &told.to_all[..],
+                [ServerEvent::BidPlaced {
+                    bidder_number: 1,
+                    bid_count: 3,
+                    ..
+                }]
+            ),
+            "{told:?}"
+        );
+        assert!(told.outbid.is_none() && told.notification.is_none());
+        assert!(
+            !told.to_all[0].to_json().contains("100"),
+            "the maximum stays private"
+        );
+    }
+
+    #[test]
+    fn raising_only_ones_own_maximum_is_announced_to_no_one() {
+        let ann = UserId::new();
+        let old = item(state("20", leader(ann, 1, "40"), 1, 1));
+        let mut new = old.clone();
+        new.bidding = state("20", leader(ann, 1, "80"), 1, 2);
+        assert_eq!(
+            announcement(&old, &new, true).unwrap(),
+            Announcement::default()
+        );
+    }
+
+    #[test]
+    fn soft_close_is_announced_as_an_extension() {
+        let (ann, bea) = (UserId::new(), UserId::new());
+        let old = item(state("20", leader(ann, 1, "20"), 1, 1));
+        let mut new = old.clone();
+        new.bidding = state("25", leader(bea, 2, "25"), 2, 2);
+        new.ends_at = at("2026-12-03T12:02:00Z");
+        let told = announcement(&old, &new, true).unwrap();
+        assert!(
+            matches!(
+                &told.to_all[..],
+                [
+                    ServerEvent::BidPlaced { .. },
+                    ServerEvent::ItemExtended { sequence: 2, .. }
+                ]
+            ),
+            "{told:?}"
+        );
+    }
+
+    #[test]
+    fn a_removed_bid_updates_the_item_without_outbidding_anyone() {
+        let (ann, bea) = (UserId::new(), UserId::new());
+        let old = item(state("45", leader(bea, 2, "90"), 2, 2));
+        let mut new = old.clone();
+        new.bidding = state("20", leader(ann, 1, "40"), 1, 3);
+        let told = announcement(&old, &new, true).unwrap();
+        assert!(
+            matches!(
+                &told.to_all[..],
+                [ServerEvent::ItemUpdated {
+                    bid_count: 1,
+                    leader_bidder_number: Some(1),
+                    ..
+                }]
+            ),
+            "{told:?}"
+        );
+        assert!(told.outbid.is_none());
+    }
+
+    #[test]
+    fn edits_that_touch_no_bid_are_not_announced() {
+        let old = item(BidState::default());
+        let mut new = old.clone();
+        new.name = "Harbor Light, 5 A.M.".into();
+        assert_eq!(
+            announcement(&old, &new, true).unwrap(),
+            Announcement::default()
+        );
+    }
 }

@@ -80,16 +80,30 @@ struct AuctionMessage {
 pub fn auction_of(request: &SocketRequest) -> Result<AuctionId, Reply> {
     let body = request.body.as_deref().unwrap_or_default();
     let message: AuctionMessage = serde_json::from_str(body).map_err(|_| {
-        Reply::error(ErrorCode::BadMessage, "A message is a JSON object with an `action`.")
+        Reply::error(
+            ErrorCode::BadMessage,
+            "A message is a JSON object with an `action`.",
+        )
     })?;
     let text = match message.auction_id {
         Some(serde_json::Value::String(text)) => text,
         Some(_) => {
-            return Err(Reply::error(ErrorCode::InvalidField, "`auctionId` must be a string."));
+            return Err(Reply::error(
+                ErrorCode::InvalidField,
+                "`auctionId` must be a string.",
+            ));
         }
-        None => return Err(Reply::error(ErrorCode::InvalidField, "`auctionId` is required.")),
+        None => {
+            return Err(Reply::error(
+                ErrorCode::InvalidField,
+                "`auctionId` is required.",
+            ));
+        }
     };
     AuctionId::parse(&text).map_err(|_| {
-        Reply::error(ErrorCode::InvalidField, "`auctionId` is not an auction id (a UUID).")
+        Reply::error(
+            ErrorCode::InvalidField,
+            "`auctionId` is not an auction id (a UUID).",
+        )
     })
 }

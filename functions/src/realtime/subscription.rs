@@ -49,7 +49,7 @@ async fn subscribe(state: &AppState, request: &SocketRequest) -> Result<Reply, S
     };
     let caller = match Speaker::of(state, &connection).await? {
         Speaker::Anonymous => None,
-        Speaker::SignedIn(caller) => Some(caller),
+        Speaker::SignedIn(caller) => Some(*caller),
         Speaker::Ended => return Ok(ended()),
     };
     let Some((auction, access)) = visible(state, caller.as_ref(), auction_id).await? else {
@@ -62,7 +62,9 @@ async fn subscribe(state: &AppState, request: &SocketRequest) -> Result<Reply, S
         if connection.auctions.len() >= MAX_SUBSCRIPTIONS {
             return Ok(Reply::error(
                 ErrorCode::TooManySubscriptions,
-                format!("A connection follows at most {MAX_SUBSCRIPTIONS} auctions; unsubscribe from one first."),
+                format!(
+                    "A connection follows at most {MAX_SUBSCRIPTIONS} auctions; unsubscribe from one first."
+                ),
             ));
         }
         match add(state, &connection, auction_id).await {
@@ -161,7 +163,8 @@ async fn remove(
     auction: AuctionId,
     position: usize,
 ) -> Result<(), StoreError> {
-    let unlisted = Update::new(format!("REMOVE auctions[{position}]")).when(unchanged_list(connection));
+    let unlisted =
+        Update::new(format!("REMOVE auctions[{position}]")).when(unchanged_list(connection));
     let key = SubscriptionRecord::key(&connection.id, auction);
     let transaction = state
         .store
@@ -174,7 +177,11 @@ async fn remove(
 /// The connection still exists with the list it was read with (messages of one connection
 /// may run side by side).
 fn unchanged_list(connection: &ConnectionRecord) -> Condition {
-    let listed = connection.auctions.iter().map(|a| s(a.to_string())).collect();
+    let listed = connection
+        .auctions
+        .iter()
+        .map(|a| s(a.to_string()))
+        .collect();
     Condition::exists(Collection::Connections)
         .and(Condition::new("auctions = :listed").value(":listed", AttributeValue::L(listed)))
 }
@@ -221,7 +228,10 @@ fn not_found() -> Reply {
 }
 
 fn not_open() -> Reply {
-    Reply::error(ErrorCode::Unauthenticated, "This connection is no longer open; connect again.")
+    Reply::error(
+        ErrorCode::Unauthenticated,
+        "This connection is no longer open; connect again.",
+    )
 }
 
 fn ended() -> Reply {

@@ -39,9 +39,10 @@ pub async fn post_realtime_tickets(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
-    let url = state.config.realtime.websocket_url.clone().ok_or_else(|| {
-        ApiError::Unexpected(anyhow::anyhow!("WEBSOCKET_URL is not configured"))
-    })?;
+    let url =
+        state.config.realtime.websocket_url.clone().ok_or_else(|| {
+            ApiError::Unexpected(anyhow::anyhow!("WEBSOCKET_URL is not configured"))
+        })?;
     let ticket = Ticket::generate()?;
     let record = TicketRecord::new(&ticket, caller.id(), caller.session, state.clock.now());
     state.store.create(&record).await?;

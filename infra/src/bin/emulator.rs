@@ -2,9 +2,14 @@
 //! (default 9000) and runs the function binaries of `target/debug/` behind them, up to
 //! `FUNCTION_CONCURRENCY` processes each (default 4), rebuilding a function whose sources
 //! changed on its next call. Used by `make dev`; stops every function on SIGTERM or Ctrl-C.
+//!
+//! Functions with `Type: DynamoDB` events get their tables' stream records (polled every
+//! `STREAM_POLL_MS`, default 100), and tables with TTL lose their expired items (swept every
+//! `TTL_SWEEP_SECS`, default 60), as on AWS.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use infra::emulator::http_api::HttpFront;
@@ -45,6 +50,13 @@ async fn main() -> anyhow::Result<()> {
     }
     let sources = Arc::new(Sources::new(root));
     let lambda = Lambda::start(&api.functions, binaries, concurrency, sources.clone()).await?;
+    // Before the listeners bind: once they answer `make dev` says ready, and every table
+    // write from then on must reach the stream triggers.
+    let poll: u64 = setting("STREAM_POLL_MS", 100)?;
+    let poll = Duration::from_millis(poll.max(1));
+    infra::emulator::streams::start(&template, lambda.clone(), poll).await?;
+    let sweep: u64 = setting("TTL_SWEEP_SECS", 60)?;
+    infra::emulator::ttl::start(&template, Duration::from_secs(sweep)).await?;
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("binding 127.0.0.1:{port}"))?;

@@ -6,3 +6,5 @@ pub mod http_api;
 pub mod lambda;
 pub mod reload;
 pub mod routes;
+pub mod streams;
+pub mod ttl;

@@ -32,12 +32,7 @@ pub struct ConnectionRecord {
 crate::record!(ConnectionRecord, Connections, id);
 
 impl ConnectionRecord {
-    pub fn new(
-        id: &str,
-        user: Option<UserId>,
-        session: Option<SessionId>,
-        now: Timestamp,
-    ) -> Self {
+    pub fn new(id: &str, user: Option<UserId>, session: Option<SessionId>, now: Timestamp) -> Self {
         Self {
             id: id.to_string(),
             user_id: user,

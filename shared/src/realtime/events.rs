@@ -44,7 +44,11 @@ pub enum ErrorCode {
 
 /// One frame to a client.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum ServerEvent {
     Subscribed {
         auction_id: AuctionId,
@@ -128,10 +132,16 @@ mod tests {
             sequence: 7,
         };
         let text = event.to_json();
-        assert!(text.starts_with(r#"{"type":"item_extended","auctionId":"#), "{text}");
+        assert!(
+            text.starts_with(r#"{"type":"item_extended","auctionId":"#),
+            "{text}"
+        );
         assert!(text.contains(r#""endsAt":"2026-12-03T10:00:00"#), "{text}");
         assert_eq!(ServerEvent::Pong.to_json(), r#"{"type":"pong"}"#);
         let error = ServerEvent::error(ErrorCode::NotFound, "No such auction.").to_json();
-        assert_eq!(error, r#"{"type":"error","code":"NOT_FOUND","message":"No such auction."}"#);
+        assert_eq!(
+            error,
+            r#"{"type":"error","code":"NOT_FOUND","message":"No such auction."}"#
+        );
     }
 }
