@@ -91,6 +91,11 @@ python infra/local_secrets.py "$SECRETSMANAGER_ENDPOINT" \
   "$CURSOR_KEY_SECRET=$root/.local/cursor.key"
 
 port_free "$api_port" || { echo "error: port $api_port is busy (set API_PORT)" >&2; exit 1; }
+# The WebSocket API, and its @connections endpoint the functions post to (they inherit this).
+export WS_PORT=${WS_PORT:-9001}
+export WEBSOCKET_MANAGEMENT_ENDPOINT="http://127.0.0.1:$WS_PORT"
+export WEBSOCKET_URL="ws://127.0.0.1:$WS_PORT"
+port_free "$WS_PORT" || { echo "error: port $WS_PORT is busy (set WS_PORT)" >&2; exit 1; }
 API_PORT=$api_port FUNCTION_CONCURRENCY=$concurrency \
   setsid target/debug/emulator >"$logs/functions.log" 2>&1 &
 started+=($!)
@@ -101,6 +106,7 @@ cat <<INFO
 
 Local stack is up:
   API base URL     $base
+  WebSocket URL    $WEBSOCKET_URL
   Health           $base/health
   OpenAPI          $base/openapi.json
   DynamoDB         $DYNAMODB_ENDPOINT  (tables "${TABLE_PREFIX}*")

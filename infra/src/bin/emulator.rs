@@ -1,7 +1,9 @@
 //! `emulator`: the local HTTP API. Serves the routes of `template.yaml` on `API_PORT`
 //! (default 9000) and runs the function binaries of `target/debug/` behind them, up to
 //! `FUNCTION_CONCURRENCY` processes each (default 4), rebuilding a function whose sources
-//! changed on its next call. Used by `make dev`; stops every function on SIGTERM or Ctrl-C.
+//! changed on its next call. The template's WebSocket API, if it declares one, is served on
+//! `WS_PORT` (default 9001), `@connections` included. Used by `make dev`; stops every function
+//! on SIGTERM or Ctrl-C.
 //!
 //! Functions with `Type: DynamoDB` events get their tables' stream records (polled every
 //! `STREAM_POLL_MS`, default 100), and tables with TTL lose their expired items (swept every
@@ -16,6 +18,8 @@ use infra::emulator::http_api::HttpFront;
 use infra::emulator::lambda::Lambda;
 use infra::emulator::reload::Sources;
 use infra::emulator::routes::HttpApi;
+use infra::emulator::websocket::{Settings, WebSocketFront};
+use infra::emulator::websocket_routes::WebSocketApi;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -57,6 +61,22 @@ async fn main() -> anyhow::Result<()> {
     infra::emulator::streams::start(&template, lambda.clone(), poll).await?;
     let sweep: u64 = setting("TTL_SWEEP_SECS", 60)?;
     infra::emulator::ttl::start(&template, Duration::from_secs(sweep)).await?;
+    match WebSocketApi::from_template(&template)? {
+        Some(websocket) => {
+            let ws_port: u16 = setting("WS_PORT", 9001)?;
+            let listener = TcpListener::bind(("127.0.0.1", ws_port))
+                .await
+                .with_context(|| format!("binding 127.0.0.1:{ws_port}"))?;
+            tracing::info!(
+                url = %format!("ws://127.0.0.1:{ws_port}"),
+                routes = websocket.routes.len(),
+                "WebSocket API listening"
+            );
+            let front = WebSocketFront::new(websocket, lambda.clone(), Settings::from_env()?);
+            tokio::spawn(front.serve(listener));
+        }
+        None => tracing::info!("template.yaml declares no WebSocket API: no WebSocket listener"),
+    }
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("binding 127.0.0.1:{port}"))?;

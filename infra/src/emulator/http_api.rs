@@ -1,6 +1,8 @@
 //! API Gateway's HTTP API, locally: routes a request to its function as the deployed API does
 //! (payload format 2.0), and answers what API Gateway answers itself (no route, a body over
-//! the 10 MB quota, a CORS preflight) in the contract's problem+json.
+//! the 10 MB quota, a CORS preflight) in the contract's problem+json. The same port serves
+//! Lambda's Invoke API, as `cargo lambda watch` does, so tests can invoke a function that no
+//! route reaches (a stream trigger, with a crafted batch).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -17,11 +19,13 @@ use serde_json::{Map, Value, json};
 use shared::http::Problem;
 use tokio::net::TcpListener;
 
-use super::lambda::Lambda;
+use super::lambda::{InvokeError, Lambda};
 use super::routes::{Cors, HttpApi, Resolution, Route};
 
 /// API Gateway's payload quota for HTTP APIs.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// Lambda's quota for a synchronous invocation's payload.
+pub const MAX_INVOKE_BYTES: usize = 6 * 1024 * 1024;
 
 /// The HTTP API in front of the functions.
 pub struct HttpFront {
@@ -56,6 +60,19 @@ impl HttpFront {
 
     async fn handle(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
         let started = std::time::Instant::now();
+        if request.method() == hyper::Method::POST
+            && let Some(function) = invocation_target(request.uri().path())
+        {
+            let response = self.invoke_api(request, &function).await;
+            tracing::info!(
+                route = "POST /2015-03-31/functions/{FunctionName}/invocations",
+                function = %function,
+                status = response.status().as_u16(),
+                ms = started.elapsed().as_millis() as u64,
+                "request"
+            );
+            return response;
+        }
         let origin = request.headers().get(header::ORIGIN).cloned();
         let resolution = self
             .api
@@ -149,6 +166,168 @@ impl HttpFront {
             }
         }
     }
+}
+
+impl HttpFront {
+    /// Lambda's `Invoke`: `RequestResponse` (the default) answers the function's result,
+    /// `Event` answers 202 at once, `DryRun` 204.
+    async fn invoke_api(
+        &self,
+        request: Request<Incoming>,
+        function: &str,
+    ) -> Response<Full<Bytes>> {
+        let invocation_type = request
+            .headers()
+            .get("x-amz-invocation-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("RequestResponse")
+            .to_string();
+        let payload = match Limited::new(request.into_body(), MAX_INVOKE_BYTES)
+            .collect()
+            .await
+        {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+                return lambda_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "RequestTooLargeException",
+                    format!(
+                        "Request must be smaller than {MAX_INVOKE_BYTES} bytes for the InvokeFunction operation"
+                    ),
+                );
+            }
+            Err(_) => {
+                return lambda_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestContentException",
+                    "The request body could not be read".into(),
+                );
+            }
+        };
+        if !self.api.functions.iter().any(|f| f.name == function) {
+            return function_not_found(function);
+        }
+        match invocation_type.as_str() {
+            "DryRun" => return empty_response(StatusCode::NO_CONTENT),
+            "Event" => {
+                let lambda = self.lambda.clone();
+                let function = function.to_string();
+                tokio::spawn(async move {
+                    if let Err(error) = lambda.invoke(&function, payload).await {
+                        tracing::error!(function = %function, error = %error, "asynchronous invocation failed");
+                    }
+                });
+                return empty_response(StatusCode::ACCEPTED);
+            }
+            _ => {}
+        }
+        let result = self.lambda.invoke(function, payload).await;
+        if let Err(error) = &result {
+            tracing::error!(function = %function, error = %error, "invocation failed");
+        }
+        invocation_response(function, result)
+    }
+}
+
+/// The function `POST /2015-03-31/functions/{FunctionName}/invocations` names: its name,
+/// `name:qualifier` or its ARN, percent-encoded or not.
+fn invocation_target(path: &str) -> Option<String> {
+    let encoded = path
+        .strip_prefix("/2015-03-31/functions/")?
+        .strip_suffix("/invocations")?;
+    let name = percent_encoding::percent_decode_str(encoded)
+        .decode_utf8()
+        .ok()?;
+    let name = match name.strip_prefix("arn:") {
+        Some(arn) => arn
+            .split(':')
+            .skip_while(|part| *part != "function")
+            .nth(1)?,
+        None => name.split(':').next()?,
+    };
+    (!name.is_empty() && !name.contains('/')).then(|| name.to_string())
+}
+
+/// What Lambda answers a synchronous invocation: the result, or a function error as 200 with
+/// `X-Amz-Function-Error: Unhandled` and the error's JSON.
+fn invocation_response(
+    function: &str,
+    result: Result<Bytes, InvokeError>,
+) -> Response<Full<Bytes>> {
+    let error = match result {
+        Ok(body) => {
+            let mut response = Response::new(Full::new(body));
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            headers.insert(
+                "x-amz-executed-version",
+                HeaderValue::from_static("$LATEST"),
+            );
+            return response;
+        }
+        Err(InvokeError::UnknownFunction(_)) => return function_not_found(function),
+        Err(InvokeError::FunctionError(body)) => Bytes::from(body),
+        Err(InvokeError::TimedOut(timeout)) => error_json(
+            "Sandbox.Timedout",
+            &format!("Task timed out after {:.2} seconds", timeout.as_secs_f64()),
+        ),
+        Err(InvokeError::Crashed) => error_json(
+            "Runtime.ExitError",
+            "Runtime exited without providing a reason",
+        ),
+        Err(error @ InvokeError::BuildFailed) => error_json("BuildFailed", &error.to_string()),
+    };
+    let mut response = Response::new(Full::new(error));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        "x-amz-function-error",
+        HeaderValue::from_static("Unhandled"),
+    );
+    headers.insert(
+        "x-amz-executed-version",
+        HeaderValue::from_static("$LATEST"),
+    );
+    response
+}
+
+/// An error a runtime reports (`{"errorType", "errorMessage"}`).
+fn error_json(kind: &str, message: &str) -> Bytes {
+    Bytes::from(json!({"errorType": kind, "errorMessage": message}).to_string())
+}
+
+fn function_not_found(function: &str) -> Response<Full<Bytes>> {
+    lambda_error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFoundException",
+        format!("Function not found: arn:aws:lambda:us-east-1:000000000000:function:{function}"),
+    )
+}
+
+/// An error of the Lambda service itself, typed as the AWS SDK reads it.
+fn lambda_error(status: StatusCode, kind: &'static str, message: String) -> Response<Full<Bytes>> {
+    let body = json!({"Type": "User", "message": message}).to_string();
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert("x-amzn-errortype", HeaderValue::from_static(kind));
+    response
+}
+
+fn empty_response(status: StatusCode) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    response
 }
 
 /// The event API Gateway sends a Lambda integration (payload format version 2.0).
@@ -402,5 +581,86 @@ impl Cors {
                 headers.insert(name, value);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn invocation_paths_name_their_function() {
+        let target = invocation_target;
+        assert_eq!(
+            target("/2015-03-31/functions/stream-items-fan-out/invocations").as_deref(),
+            Some("stream-items-fan-out")
+        );
+        assert_eq!(
+            target("/2015-03-31/functions/ws-ping:%24LATEST/invocations").as_deref(),
+            Some("ws-ping")
+        );
+        assert_eq!(
+            target("/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Aws-ping/invocations")
+                .as_deref(),
+            Some("ws-ping")
+        );
+        assert_eq!(target("/2015-03-31/functions//invocations"), None);
+        assert_eq!(target("/2015-03-31/functions/a/b/invocations"), None);
+        assert_eq!(target("/items/x"), None);
+    }
+
+    async fn body_of(response: Response<Full<Bytes>>) -> Value {
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_result_is_200_and_a_function_error_is_flagged_unhandled() {
+        let ok = invocation_response("f", Ok(Bytes::from_static(b"{\"batchItemFailures\":[]}")));
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert!(!ok.headers().contains_key("x-amz-function-error"));
+        assert_eq!(body_of(ok).await, json!({"batchItemFailures": []}));
+
+        let failed = invocation_response(
+            "f",
+            Err(InvokeError::FunctionError(
+                r#"{"errorType":"E","errorMessage":"m"}"#.into(),
+            )),
+        );
+        assert_eq!(failed.status(), StatusCode::OK);
+        assert_eq!(failed.headers()["x-amz-function-error"], "Unhandled");
+        assert_eq!(
+            body_of(failed).await,
+            json!({"errorType": "E", "errorMessage": "m"})
+        );
+
+        let timed_out =
+            invocation_response("f", Err(InvokeError::TimedOut(Duration::from_secs(3))));
+        assert_eq!(timed_out.headers()["x-amz-function-error"], "Unhandled");
+        assert_eq!(
+            body_of(timed_out).await["errorMessage"],
+            "Task timed out after 3.00 seconds"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_function_is_resource_not_found() {
+        let response =
+            invocation_response("nope", Err(InvokeError::UnknownFunction("nope".into())));
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            response.headers()["x-amzn-errortype"],
+            "ResourceNotFoundException"
+        );
+        let body = body_of(response).await;
+        assert_eq!(body["Type"], "User");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Function not found: ")
+        );
     }
 }

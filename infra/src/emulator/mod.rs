@@ -1,6 +1,6 @@
-//! The local emulator of the AWS services the functions run under: API Gateway's HTTP API
-//! in front of Lambda, which runs the real function binaries. Nothing in the functions knows
-//! it is local: they get the events and the Runtime API that AWS gives them.
+//! The local emulator of the AWS services the functions run under: API Gateway's HTTP and
+//! WebSocket APIs in front of Lambda, which runs the real function binaries. Nothing in the
+//! functions knows it is local: they get the events and the Runtime API that AWS gives them.
 
 pub mod http_api;
 pub mod lambda;
@@ -8,3 +8,5 @@ pub mod reload;
 pub mod routes;
 pub mod streams;
 pub mod ttl;
+pub mod websocket;
+pub mod websocket_routes;

@@ -103,13 +103,7 @@ impl HttpApi {
                 continue;
             }
             let properties = &resource["Properties"];
-            let name = properties["CodeUri"]
-                .as_str()
-                .and_then(|uri| uri.strip_prefix("target/lambda/"))
-                .map(|rest| rest.trim_end_matches('/').to_string())
-                .with_context(|| {
-                    format!("{logical_id:?}: CodeUri must be target/lambda/<name>/")
-                })?;
+            let name = binary_name(logical_id, properties)?;
             let timeout = properties["Timeout"].as_u64().unwrap_or(default_timeout);
             for (_, event) in properties["Events"].as_mapping().into_iter().flatten() {
                 if event["Type"].as_str() != Some("HttpApi") {
@@ -162,6 +156,18 @@ impl HttpApi {
             None => Resolution::MethodNotAllowed(allowed),
         }
     }
+}
+
+/// A function's binary, from its `CodeUri: target/lambda/<name>/`.
+pub(crate) fn binary_name(
+    logical_id: &impl std::fmt::Debug,
+    properties: &Value,
+) -> anyhow::Result<String> {
+    properties["CodeUri"]
+        .as_str()
+        .and_then(|uri| uri.strip_prefix("target/lambda/"))
+        .map(|rest| rest.trim_end_matches('/').to_string())
+        .with_context(|| format!("{logical_id:?}: CodeUri must be target/lambda/<name>/"))
 }
 
 /// How many literal segments matched and the decoded parameters, if the path fits.
