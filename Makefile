@@ -8,13 +8,14 @@ VENV_STAMP := $(VENV)/.installed-$(shell cat infra/requirements.txt infra/requir
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv dev test fmt-check clippy rust-tests template-lint build deploy lock bench-auth bench bench-dev
+.PHONY: help venv dev test fmt-check clippy rust-tests template-lint build deploy lock bench-auth bench bench-dev bench-realtime
 
 help:
 	@echo "make dev    - run the local stack (DynamoDB, tables, seeds, every HTTP function behind the emulator)"
 	@echo "make test   - formatting, clippy, unit and integration tests, template lint"
 	@echo "make bench-auth - Argon2id and login latency on this machine"
 	@echo "make bench-dev  - make dev's start-up time and first-call latencies on this machine"
+	@echo "make bench-realtime - WebSocket fan-out: 1,000 subscribers, bid-to-client latency, posts per second"
 	@echo "make build  - release build of every function for arm64 (target/lambda/<name>/)"
 	@echo "make deploy - build, then sam deploy (settings in samconfig.toml)"
 
@@ -65,6 +66,9 @@ bench: venv
 # How long `make dev` takes to be up and its functions' first calls (its own stack).
 bench-dev: venv
 	infra/bench-dev.sh
+
+bench-realtime: venv
+	cargo bench -p integration-tests --bench realtime
 
 # Release builds cross-compile with zig, installed into the venv only when needed.
 build: venv

@@ -412,7 +412,7 @@ async fn records_written_after_a_failed_transaction_still_arrive() {
 async fn records_older_than_the_maximum_age_are_discarded() {
     let mut trigger = trigger(10);
     // Lambda's least is 60 s; a test need not wait that long.
-    trigger.maximum_record_age = Some(Duration::from_millis(500));
+    trigger.maximum_record_age = Some(Duration::from_secs(1));
     let (_moto, client, subscription) = setup(trigger).await;
     let function = Scripted::new(|_, event| {
         if ids(event).iter().any(|id| id == "old") {
@@ -424,6 +424,8 @@ async fn records_older_than_the_maximum_age_are_discarded() {
     let poller = subscription.spawn(function.clone(), timing());
     put(&client, "old").await;
     function.wait_until(|events| events.len() >= 2).await;
+    // Only once "old" is past its age: "new" waits behind it, and must stay young meanwhile.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     put(&client, "new").await;
     function
         .wait_until(|events| events.last().is_some_and(|e| ids(e) == ["new"]))
