@@ -15,6 +15,7 @@ mod lockout;
 mod messages;
 mod permissions;
 mod platform;
+mod realtime;
 mod routes;
 mod seeds;
 mod store;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         bidding::trials(),
         messages::trials(),
         bounds::trials(),
+        realtime::trials(),
         local_stack::trials(),
     ]
     .into_iter()

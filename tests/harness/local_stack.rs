@@ -144,6 +144,11 @@ pub fn shared_stack_ws() -> anyhow::Result<String> {
     with_shared_stack(|stack| stack.ws_url.clone())
 }
 
+/// The prefix of the shared stack's tables (on the run's endpoint, [`super::endpoint`]).
+pub fn shared_stack_prefix() -> anyhow::Result<String> {
+    with_shared_stack(|stack| stack.table_prefix.clone())
+}
+
 /// The folder of the shared stack's logs.
 pub fn shared_stack_logs() -> anyhow::Result<PathBuf> {
     with_shared_stack(|stack| stack.logs.clone())
