@@ -266,8 +266,7 @@ async fn websocket_routes_and_triggers_are_named_after_what_invokes_them() -> an
             .collect()
     };
     let binary = |logical_id: &str| -> Option<String> {
-        resources
-            .get(logical_id)?["Properties"]["CodeUri"]
+        resources.get(logical_id)?["Properties"]["CodeUri"]
             .as_str()?
             .strip_prefix("target/lambda/")
             .map(|rest| rest.trim_end_matches('/').to_string())
@@ -290,9 +289,13 @@ async fn websocket_routes_and_triggers_are_named_after_what_invokes_them() -> an
         .collect();
     let mut websocket = BTreeSet::new();
     for (route_id, route) in of_type("AWS::ApiGatewayV2::Route") {
-        let key = route["Properties"]["RouteKey"].as_str().context("RouteKey")?;
+        let key = route["Properties"]["RouteKey"]
+            .as_str()
+            .context("RouteKey")?;
         let target = intrinsic_text(&route["Properties"]["Target"]).context("Target")?;
-        let integration = sub_references(&target).pop().context("Target names no integration")?;
+        let integration = sub_references(&target)
+            .pop()
+            .context("Target names no integration")?;
         let uri = intrinsic_text(&resources[integration.as_str()]["Properties"]["IntegrationUri"])
             .context("IntegrationUri")?;
         let function_id = sub_references(&uri)
@@ -300,18 +303,29 @@ async fn websocket_routes_and_triggers_are_named_after_what_invokes_them() -> an
             .find(|id| binary(id).is_some())
             .with_context(|| format!("{route_id}: its integration invokes no function"))?;
         let function = binary(&function_id).context("CodeUri")?;
-        assert_eq!(function, format!("ws-{}", key.trim_start_matches('$')), "route {key}");
+        assert_eq!(
+            function,
+            format!("ws-{}", key.trim_start_matches('$')),
+            "route {key}"
+        );
         assert!(
             permitted.contains(&(function_id.clone(), key.to_string())),
             "{function_id} lets API Gateway invoke it for {key} only"
         );
         let two_way = responded.contains(&route_id);
-        assert_eq!(two_way, !key.starts_with("$connect") && key != "$disconnect", "{key} answers");
+        assert_eq!(
+            two_way,
+            !key.starts_with("$connect") && key != "$disconnect",
+            "{key} answers"
+        );
         websocket.insert((key.to_string(), function.clone(), two_way));
         invoked.insert(function);
     }
     for key in ["$connect", "$disconnect", "$default"] {
-        assert!(websocket.iter().any(|(k, _, _)| k == key), "the WebSocket API has {key}");
+        assert!(
+            websocket.iter().any(|(k, _, _)| k == key),
+            "the WebSocket API has {key}"
+        );
     }
     let text = std::fs::read_to_string(repo_root().join("template.yaml"))?;
     let served: BTreeSet<(String, String, bool)> =
@@ -321,11 +335,17 @@ async fn websocket_routes_and_triggers_are_named_after_what_invokes_them() -> an
             .into_values()
             .map(|r| (r.key, r.function, r.two_way))
             .collect();
-    assert_eq!(served, websocket, "the emulator's WebSocket routes vs template.yaml");
+    assert_eq!(
+        served, websocket,
+        "the emulator's WebSocket routes vs template.yaml"
+    );
 
     // Stream triggers: stream-<collection>-<what it does>.
     for (function_id, function) in of_type("AWS::Serverless::Function") {
-        let events = function["Properties"]["Events"].as_mapping().cloned().unwrap_or_default();
+        let events = function["Properties"]["Events"]
+            .as_mapping()
+            .cloned()
+            .unwrap_or_default();
         for (_, event) in events {
             if event["Type"].as_str() != Some("DynamoDB") {
                 continue;
@@ -348,6 +368,9 @@ async fn websocket_routes_and_triggers_are_named_after_what_invokes_them() -> an
             invoked.insert(name);
         }
     }
-    assert_eq!(invoked, all_functions, "every function is a route or a trigger");
+    assert_eq!(
+        invoked, all_functions,
+        "every function is a route or a trigger"
+    );
     Ok(())
 }

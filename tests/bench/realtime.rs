@@ -61,7 +61,10 @@ async fn run(
 ) -> anyhow::Result<()> {
     let base = stack.base.as_str();
     let artist = token(base, "cinos").await?;
-    let bidders = [token(base, "ecom-user").await?, token(base, "richie").await?];
+    let bidders = [
+        token(base, "ecom-user").await?,
+        token(base, "richie").await?,
+    ];
     let (auction, item) = open_auction(base, &artist).await?;
 
     let arrivals: Arc<Mutex<Vec<Arrival>>> = Arc::default();
@@ -82,14 +85,21 @@ async fn run(
             "POST",
             &format!("{base}/items/{item}/bids"),
             &[
-                ("authorization", format!("Bearer {}", bidders[round % 2]).as_str()),
+                (
+                    "authorization",
+                    format!("Bearer {}", bidders[round % 2]).as_str(),
+                ),
                 ("content-type", "application/json"),
             ],
             json!({ "amount": amount }).to_string().into_bytes(),
         )
         .await?;
         if answer.status != 201 {
-            bail!("bid {round} answered {}: {}", answer.status, String::from_utf8_lossy(&answer.body));
+            bail!(
+                "bid {round} answered {}: {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            );
         }
         amount = answer.json()?["item"]["nextMinimumBid"]
             .as_str()
@@ -129,16 +139,26 @@ async fn token(base: &str, login: &str) -> anyhow::Result<String> {
 /// A public auction with one item, published and opened by hand: (auction id, item id).
 async fn open_auction(base: &str, artist: &str) -> anyhow::Result<(String, String)> {
     let bearer = format!("Bearer {artist}");
-    let headers = [("authorization", bearer.as_str()), ("content-type", "application/json")];
-    let call = |method: &'static str, path: String, body: Value| {
-        let headers = headers;
-        async move {
-            let answer = exchange(method, &format!("{base}{path}"), &headers, body.to_string().into_bytes()).await?;
-            if !(200..300).contains(&answer.status) {
-                bail!("{method} {path}: {} {}", answer.status, String::from_utf8_lossy(&answer.body));
-            }
-            answer.json()
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let call = |method: &'static str, path: String, body: Value| async move {
+        let answer = exchange(
+            method,
+            &format!("{base}{path}"),
+            &headers,
+            body.to_string().into_bytes(),
+        )
+        .await?;
+        if !(200..300).contains(&answer.status) {
+            bail!(
+                "{method} {path}: {} {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            );
         }
+        answer.json()
     };
     let starts = (Utc::now() + TimeDelta::minutes(5)).format("%Y-%m-%dT%H:%M:%S.000Z");
     let ends = (Utc::now() + TimeDelta::days(1)).format("%Y-%m-%dT%H:%M:%S.000Z");
@@ -159,7 +179,12 @@ async fn open_auction(base: &str, artist: &str) -> anyhow::Result<(String, Strin
     .await?;
     let item = item["id"].as_str().context("item id")?.to_string();
     call("POST", format!("/auctions/{auction}/publish"), Value::Null).await?;
-    call("POST", format!("/auctions/{auction}/phase"), json!({"status": "open"})).await?;
+    call(
+        "POST",
+        format!("/auctions/{auction}/phase"),
+        json!({"status": "open"}),
+    )
+    .await?;
     Ok((auction, item))
 }
 
@@ -169,7 +194,9 @@ async fn subscribe(
     auction: &str,
     arrivals: Arc<Mutex<Vec<Arrival>>>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.context("connecting")?;
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .context("connecting")?;
     let subscribe = json!({"action": "subscribe", "auctionId": auction}).to_string();
     socket.send(Message::text(subscribe)).await?;
     loop {
@@ -189,7 +216,9 @@ async fn subscribe(
         while let Some(Ok(frame)) = socket.next().await {
             let Message::Text(text) = frame else { continue };
             let arrived = Utc::now();
-            let Ok(event) = serde_json::from_str::<Value>(&text) else { continue };
+            let Ok(event) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
             if event["type"] != "bid_placed" {
                 continue;
             }
@@ -199,7 +228,10 @@ async fn subscribe(
             else {
                 continue;
             };
-            arrivals.lock().await.push((placed.with_timezone(&Utc), arrived));
+            arrivals
+                .lock()
+                .await
+                .push((placed.with_timezone(&Utc), arrived));
         }
     }))
 }
