@@ -37,6 +37,7 @@ pub fn trials() -> Vec<Trial> {
         a_malformed_frame_gets_an_error_and_the_connection_stays_usable,
         a_connection_follows_at_most_ten_auctions,
         events_reach_only_the_auctions_current_subscribers,
+        an_ended_session_or_a_revoked_membership_stops_the_events,
     ]
 }
 
@@ -1301,6 +1302,85 @@ async fn events_reach_only_the_auctions_current_subscribers() -> anyhow::Result<
         other.raw().is_empty() || other.raw().iter().all(|f| f.contains("\"subscribed\"")),
         "{:?}",
         other.raw()
+    );
+    Ok(())
+}
+
+/// The fan-out checks its subscribers again on every batch: a connection whose session ended,
+/// or whose membership of a private auction was revoked, receives nothing more, while the
+/// others still do.
+async fn an_ended_session_or_a_revoked_membership_stops_the_events() -> anyhow::Result<()> {
+    let stack = stack().await?;
+    let artist = stack.seeded("cinos").await?;
+
+    // A public auction: one watcher's session ends.
+    let public = stack
+        .auction(&artist, "public", Value::Null, 1, true)
+        .await?;
+    let (watcher, leaver, bidder) = (
+        stack.newcomer().await?,
+        stack.newcomer().await?,
+        stack.newcomer().await?,
+    );
+    let mut watching = stack.socket_of(&watcher).await?;
+    watching.follow(&public.id).await?;
+    let mut ending = stack.socket_of(&leaver).await?;
+    ending.follow(&public.id).await?;
+    let sessions = stack
+        .expect(200, "GET", "/me/sessions", Some(&leaver.token), None)
+        .await?;
+    let current = sessions["items"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["current"] == true))
+        .context("the current session")?;
+    let path = format!("/me/sessions/{}", text(current, "id")?);
+    stack
+        .expect(204, "DELETE", &path, Some(&leaver.token), None)
+        .await?;
+    stack.bid(&bidder, &public.items[0], "10.00", None).await?;
+    assert_eq!(watching.next_of("bid_placed").await?["sequence"], 1);
+    let after_logout = ending.drain(QUIET).await?;
+    assert!(
+        after_logout.iter().all(|f| f["type"] != "bid_placed"),
+        "the ended session's connection got {after_logout:?}"
+    );
+
+    // A private auction: one member is revoked.
+    let private = stack
+        .auction(&artist, "private", Value::Null, 1, true)
+        .await?;
+    let code = private.code.clone().context("a private auction's code")?;
+    let (kept, revoked) = (stack.newcomer().await?, stack.newcomer().await?);
+    for member in [&kept, &revoked] {
+        stack
+            .expect(
+                200,
+                "POST",
+                "/auctions/join",
+                Some(&member.token),
+                Some(json!({"auctionCode": code})),
+            )
+            .await?;
+    }
+    let mut owner = stack.socket_of(&artist).await?;
+    owner.follow(&private.id).await?;
+    let mut leaving = stack.socket_of(&revoked).await?;
+    leaving.follow(&private.id).await?;
+    stack
+        .expect(
+            200,
+            "PATCH",
+            &format!("/auctions/{}/members/{}", private.id, revoked.id),
+            Some(&artist.token),
+            Some(json!({"status": "revoked"})),
+        )
+        .await?;
+    stack.bid(&kept, &private.items[0], "10.00", None).await?;
+    assert_eq!(owner.next_of("bid_placed").await?["sequence"], 1);
+    let after_revoking = leaving.drain(QUIET).await?;
+    assert!(
+        after_revoking.iter().all(|f| f["type"] != "bid_placed"),
+        "the revoked member's connection got {after_revoking:?}"
     );
     Ok(())
 }

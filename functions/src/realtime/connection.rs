@@ -4,9 +4,9 @@
 use shared::domain::{SessionId, Timestamp, UserId};
 use shared::identity::{Caller, SessionRecord, UserRecord, UserStatus};
 use shared::realtime::{ConnectionRecord, SubscriptionRecord, Ticket, TicketRecord};
-use shared::store::{Collection, Condition, Read, StoreError, n};
+use shared::store::{AttributeValue, Collection, Condition, Read, StoreError, n, s};
 
-use super::socket::{Reply, SocketRequest, connection_id};
+use super::socket::{Reply, SocketRequest, connection_id, log_store_failure};
 use crate::AppState;
 
 /// Opens a connection: anonymous without `?ticket=`, signed in as the ticket's user with one.
@@ -44,31 +44,50 @@ pub async fn ws_disconnect(state: &AppState, request: SocketRequest) -> Reply {
     let Some(connection) = connection_id(&request) else {
         return Reply::Done;
     };
-    match forget(state, connection).await {
+    match forget(state, connection, &[]).await {
         Ok(()) => Reply::Done,
         Err(error) => unavailable(&error),
     }
 }
 
-/// Deletes `connection`'s record and subscriptions (it closed, or answered `410 Gone`).
-pub async fn forget(state: &AppState, connection: &str) -> Result<(), StoreError> {
-    let Some(record) = state
-        .store
-        .get::<ConnectionRecord>(connection, Read::Strong)
-        .await?
-    else {
-        return Ok(());
-    };
-    let mut transaction =
-        state
+/// Deletes `connection`'s record and subscriptions (it closed, or answered `410 Gone`), plus
+/// `also` (subscriptions known from elsewhere). The record goes only as it was read, so a
+/// subscription added meanwhile is seen on the next try, never left behind.
+pub async fn forget(state: &AppState, connection: &str, also: &[String]) -> Result<(), StoreError> {
+    for _ in 0..3 {
+        let record = state
             .store
-            .transaction()
-            .delete(Collection::Connections, connection, None)?;
-    for auction in &record.auctions {
-        let key = SubscriptionRecord::key(connection, *auction);
-        transaction = transaction.delete(Collection::Connections, &key, None)?;
+            .get::<ConnectionRecord>(connection, Read::Strong)
+            .await?;
+        let mut keys: Vec<String> = also.to_vec();
+        let mut transaction = state.store.transaction();
+        if let Some(record) = &record {
+            let listed = record.auctions.iter().map(|a| s(a.to_string())).collect();
+            let unchanged =
+                Condition::new("auctions = :listed").value(":listed", AttributeValue::L(listed));
+            transaction =
+                transaction.delete(Collection::Connections, connection, Some(unchanged))?;
+            keys.extend(
+                record
+                    .auctions
+                    .iter()
+                    .map(|auction| SubscriptionRecord::key(connection, *auction)),
+            );
+        }
+        keys.sort();
+        keys.dedup();
+        for key in &keys {
+            transaction = transaction.delete(Collection::Connections, key, None)?;
+        }
+        if transaction.is_empty() {
+            return Ok(());
+        }
+        match state.store.transact(transaction).await {
+            Err(StoreError::ConditionFailed(_) | StoreError::TransactionConflict) => continue,
+            done => return done,
+        }
     }
-    state.store.transact(transaction).await
+    Err(StoreError::TransactionConflict)
 }
 
 /// The ticket's user and session, the ticket used up; `None` if it is not a live ticket of an
@@ -98,7 +117,8 @@ async fn redeem(
 }
 
 /// The account of `user` if it is active and `session` (when there is one) still current:
-/// what the HTTP guard checks on every request, checked on every WebSocket message too.
+/// what the HTTP guard checks on every request, checked here on connect and subscribe (the
+/// fan-out checks it again on every batch).
 pub async fn may_sign_in(
     state: &AppState,
     user: UserId,
@@ -152,6 +172,6 @@ impl Speaker {
 }
 
 fn unavailable(error: &StoreError) -> Reply {
-    tracing::error!(error = %shared::telemetry::error_chain(error), "the store failed");
+    log_store_failure(error);
     Reply::Refuse(500)
 }

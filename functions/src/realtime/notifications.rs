@@ -1,6 +1,8 @@
 //! `GET /me/notifications`, `POST /me/notifications/{notificationId}/read` and
 //! `POST /me/notifications/read-all`: the caller's in-app notifications, and only theirs.
 
+use std::collections::HashSet;
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
@@ -198,16 +200,22 @@ pub async fn post_me_notifications_read_all(
     caller.require("notification:update:own")?;
     let user = caller.id().to_string();
     let now = state.clock.now();
-    let mut marked = 0u64;
+    // The index lags its table a little: a round may list some this call marked already.
+    let mut marked: HashSet<NotificationId> = HashSet::new();
     for _ in 0..READ_ALL_ROUNDS {
         let query = Query::index(Index::NOTIFICATIONS_UNREAD_BY_USER, s(user.clone()))
             .limit(READ_PER_ROUND);
         let page = state.store.query::<NotificationRecord>(query).await?;
-        if page.items.is_empty() {
+        let unmarked: Vec<&NotificationRecord> = page
+            .items
+            .iter()
+            .filter(|n| !marked.contains(&n.id))
+            .collect();
+        if unmarked.is_empty() {
             break;
         }
         let mut transaction = state.store.transaction();
-        for notification in &page.items {
+        for notification in &unmarked {
             transaction = transaction.update(
                 Collection::Notifications,
                 &notification.id.to_string(),
@@ -215,7 +223,7 @@ pub async fn post_me_notifications_read_all(
             )?;
         }
         match state.store.transact(transaction).await {
-            Ok(()) => marked += page.items.len() as u64,
+            Ok(()) => marked.extend(unmarked.iter().map(|n| n.id)),
             // One was read (or expired) meanwhile: the next round reads the index again.
             Err(StoreError::ConditionFailed(_) | StoreError::TransactionConflict) => {}
             Err(other) => return Err(other.into()),
@@ -228,7 +236,7 @@ pub async fn post_me_notifications_read_all(
     json(
         StatusCode::OK,
         &ReadAll {
-            marked,
+            marked: marked.len() as u64,
             unread_count,
         },
     )

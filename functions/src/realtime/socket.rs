@@ -44,6 +44,11 @@ impl Reply {
     }
 }
 
+/// Logs a store failure a WebSocket function answers for (its reply says only "try again").
+pub fn log_store_failure(error: &shared::store::StoreError) {
+    tracing::error!(error = %shared::telemetry::error_chain(error), "the store failed");
+}
+
 /// Runs `handler` for every event of this WebSocket function.
 pub async fn serve_socket<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
 where

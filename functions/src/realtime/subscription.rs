@@ -3,16 +3,17 @@
 //! each as it subscribes, so nothing between loading the page and subscribing is missed.
 
 use shared::catalog::access::AuctionAccess;
-use shared::catalog::{AuctionRecord, ItemRecord};
+use shared::catalog::{AuctionRecord, EventType, ItemRecord};
 use shared::domain::AuctionId;
 use shared::identity::Caller;
 use shared::realtime::{
-    ConnectionRecord, ErrorCode, ItemSnapshot, MAX_SUBSCRIPTIONS, ServerEvent, SubscriptionRecord,
+    ConnectionRecord, ErrorCode, ItemSnapshot, MAX_SUBSCRIPTIONS, ServerEvent, Standing,
+    SubscriptionRecord,
 };
 use shared::store::{AttributeValue, Collection, Condition, Index, Read, StoreError, Update, s};
 
 use super::connection::Speaker;
-use super::socket::{Reply, SocketRequest, auction_of, connection_id};
+use super::socket::{Reply, SocketRequest, auction_of, connection_id, log_store_failure};
 use crate::AppState;
 use crate::catalog::publish::MAX_LOTS;
 use crate::catalog::view::ItemView;
@@ -67,7 +68,7 @@ async fn subscribe(state: &AppState, request: &SocketRequest) -> Result<Reply, S
                 ),
             ));
         }
-        match add(state, &connection, auction_id).await {
+        match add(state, &connection, auction_id, standing(&auction, &access)).await {
             Ok(()) => return snapshot(state, &auction, &access, caller.as_ref()).await,
             Err(StoreError::ConditionFailed(_) | StoreError::TransactionConflict) => {
                 let Some(now) = open_connection(state, request).await? else {
@@ -143,6 +144,7 @@ async fn add(
     state: &AppState,
     connection: &ConnectionRecord,
     auction: AuctionId,
+    standing: Standing,
 ) -> Result<(), StoreError> {
     let now = state.clock.now();
     let listed = Update::new("SET auctions = list_append(auctions, :added)")
@@ -152,8 +154,23 @@ async fn add(
         .store
         .transaction()
         .update(Collection::Connections, &connection.id, listed)?
-        .put(&SubscriptionRecord::new(connection, auction, now), None)?;
+        .put(
+            &SubscriptionRecord::new(connection, auction, standing, now),
+            None,
+        )?;
     state.store.transact(transaction).await
+}
+
+/// Why the caller may follow `auction` (which [`AuctionAccess::can_view`] allowed): what the
+/// fan-out checks again.
+fn standing(auction: &AuctionRecord, access: &AuctionAccess) -> Standing {
+    if access.owner || access.staff_reader {
+        Standing::Privileged
+    } else if auction.event_type == EventType::Public {
+        Standing::Public
+    } else {
+        Standing::Member
+    }
 }
 
 /// Takes the auction at `position` off the connection's list and deletes its subscription.
@@ -246,6 +263,6 @@ fn busy() -> Reply {
 }
 
 fn unavailable(error: &StoreError) -> Reply {
-    tracing::error!(error = %shared::telemetry::error_chain(error), "the store failed");
+    log_store_failure(error);
     busy()
 }

@@ -44,6 +44,20 @@ impl ConnectionRecord {
     }
 }
 
+/// Why a connection may follow an auction, as decided when it subscribed. The fan-out checks
+/// it again on every batch, so a revoked membership, an ended session or a disabled account
+/// stops the events within one batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Standing {
+    /// A published public auction: anyone may follow it.
+    Public,
+    /// A private auction, through an active membership.
+    Member,
+    /// Its owner or platform staff.
+    Privileged,
+}
+
 /// A connection following one auction: what the fan-out reads to reach the auction's
 /// subscribers, and to find the previous leader's own connections among them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +68,8 @@ pub struct SubscriptionRecord {
     pub auction_id: AuctionId,
     pub connection_id: String,
     pub user_id: Option<UserId>,
+    pub session_id: Option<SessionId>,
+    pub standing: Standing,
     pub subscribed_at: Timestamp,
     pub expires_at: i64,
 }
@@ -61,12 +77,19 @@ pub struct SubscriptionRecord {
 crate::record!(SubscriptionRecord, Connections, id);
 
 impl SubscriptionRecord {
-    pub fn new(connection: &ConnectionRecord, auction: AuctionId, now: Timestamp) -> Self {
+    pub fn new(
+        connection: &ConnectionRecord,
+        auction: AuctionId,
+        standing: Standing,
+        now: Timestamp,
+    ) -> Self {
         Self {
             id: Self::key(&connection.id, auction),
             auction_id: auction,
             connection_id: connection.id.clone(),
             user_id: connection.user_id,
+            session_id: connection.session_id,
+            standing,
             subscribed_at: now,
             expires_at: connection.expires_at,
         }

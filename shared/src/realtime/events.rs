@@ -91,17 +91,6 @@ pub enum ServerEvent {
         ends_at: Timestamp,
         sequence: u64,
     },
-    /// The item's bids changed without a new bid: a manager removed or restored one.
-    ItemUpdated {
-        auction_id: AuctionId,
-        item_id: ItemId,
-        current_bid: Option<CurrencyAmount>,
-        bid_count: u32,
-        next_minimum_bid: Option<CurrencyAmount>,
-        leader_bidder_number: Option<u32>,
-        ends_at: Timestamp,
-        sequence: u64,
-    },
 }
 
 impl ServerEvent {

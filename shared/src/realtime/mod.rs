@@ -8,7 +8,9 @@ pub mod notifications;
 pub mod push;
 pub mod tickets;
 
-pub use connections::{CONNECTION_SECS, ConnectionRecord, MAX_SUBSCRIPTIONS, SubscriptionRecord};
+pub use connections::{
+    CONNECTION_SECS, ConnectionRecord, MAX_SUBSCRIPTIONS, Standing, SubscriptionRecord,
+};
 pub use events::{ErrorCode, ItemSnapshot, ServerEvent};
 pub use notifications::{NotificationKind, NotificationRecord};
 pub use push::{PushError, Pusher};
