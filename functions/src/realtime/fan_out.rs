@@ -211,6 +211,7 @@ impl Delivery<'_> {
         if let Some(notification) = &announced.notification {
             notify(self.state, notification).await?;
         }
+        let posting = std::time::Instant::now();
         let subscribers = self.audiences[&new.auction_id].subscribers.clone();
         let everyone: Vec<&str> = subscribers
             .iter()
@@ -233,6 +234,7 @@ impl Delivery<'_> {
             events = announced.to_all.len(),
             subscribers = everyone.len(),
             outbid = announced.outbid.is_some(),
+            post_ms = posting.elapsed().as_millis(),
             "item change announced"
         );
         Ok(())
@@ -241,7 +243,14 @@ impl Delivery<'_> {
     /// The auction's subscribers and settings, read on its first change in this batch.
     async fn audience(&mut self, auction: AuctionId) -> Result<&Audience, StoreError> {
         if !self.audiences.contains_key(&auction) {
+            let started = std::time::Instant::now();
             let audience = read_audience(self.state, auction).await?;
+            tracing::info!(
+                auction.id = %auction,
+                subscribers = audience.subscribers.len(),
+                ms = started.elapsed().as_millis(),
+                "audience read"
+            );
             self.audiences.insert(auction, audience);
         }
         Ok(&self.audiences[&auction])
