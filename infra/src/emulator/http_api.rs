@@ -5,13 +5,12 @@
 //! route reaches (a stream trigger, with a crafted batch).
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
@@ -21,6 +20,7 @@ use tokio::net::TcpListener;
 
 use super::lambda::{InvokeError, Lambda};
 use super::routes::{Cors, HttpApi, Resolution, Route};
+use super::{BodyError, read_body, serve_http};
 
 /// API Gateway's payload quota for HTTP APIs.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -40,22 +40,11 @@ impl HttpFront {
 
     /// Serves connections until the process ends.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
-        loop {
-            let Ok((stream, peer)) = listener.accept().await else {
-                continue;
-            };
+        serve_http(listener, false, move |request, peer| {
             let front = self.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let front = front.clone();
-                    async move { Ok::<_, Infallible>(front.handle(request, peer).await) }
-                });
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(io, service)
-                    .await;
-            });
-        }
+            async move { front.handle(request, peer).await }
+        })
+        .await;
     }
 
     async fn handle(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
@@ -142,10 +131,10 @@ impl HttpFront {
             return too_large();
         }
         let (parts, body) = request.into_parts();
-        let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(error) if error.is::<http_body_util::LengthLimitError>() => return too_large(),
-            Err(_) => {
+        let body = match read_body(body, MAX_BODY_BYTES).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => return too_large(),
+            Err(BodyError::Unreadable) => {
                 return problem(
                     StatusCode::BAD_REQUEST,
                     "MALFORMED_REQUEST",
@@ -182,12 +171,9 @@ impl HttpFront {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("RequestResponse")
             .to_string();
-        let payload = match Limited::new(request.into_body(), MAX_INVOKE_BYTES)
-            .collect()
-            .await
-        {
-            Ok(collected) => collected.to_bytes(),
-            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+        let payload = match read_body(request.into_body(), MAX_INVOKE_BYTES).await {
+            Ok(payload) => payload,
+            Err(BodyError::TooLarge) => {
                 return lambda_error(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "RequestTooLargeException",
@@ -196,7 +182,7 @@ impl HttpFront {
                     ),
                 );
             }
-            Err(_) => {
+            Err(BodyError::Unreadable) => {
                 return lambda_error(
                     StatusCode::BAD_REQUEST,
                     "InvalidRequestContentException",
@@ -589,6 +575,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use http_body_util::BodyExt;
 
     #[test]
     fn invocation_paths_name_their_function() {

@@ -7,7 +7,6 @@
 //! 2-hour connection lifetime (both configurable, for tests).
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -19,7 +18,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE};
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::upgrade::{OnUpgrade, Upgraded};
@@ -38,6 +37,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::lambda::{InvokeError, Lambda};
 use super::websocket_routes::WebSocketApi;
+use super::{BodyError, read_body, serve_http};
 
 /// API Gateway's frame quota for WebSocket APIs.
 pub const MAX_FRAME_BYTES: usize = 32 * 1024;
@@ -209,23 +209,10 @@ impl WebSocketFront {
 
     /// Serves connections until the process ends.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
-        loop {
-            let Ok((stream, peer)) = listener.accept().await else {
-                continue;
-            };
-            let front = self.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let front = front.clone();
-                    async move { Ok::<_, Infallible>(front.handle(request, peer).await) }
-                });
-                let io = TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(io, service)
-                    .with_upgrades()
-                    .await;
-            });
-        }
+        serve_http(listener, true, move |request, peer| {
+            self.clone().handle(request, peer)
+        })
+        .await;
     }
 
     fn connections(&self) -> MutexGuard<'_, HashMap<String, Arc<Connection>>> {
@@ -575,12 +562,9 @@ impl WebSocketFront {
         let connection = self.connections().get(id).cloned();
         match *request.method() {
             Method::POST => {
-                let data = match Limited::new(request.into_body(), MAX_MESSAGE_BYTES)
-                    .collect()
-                    .await
-                {
-                    Ok(collected) => collected.to_bytes(),
-                    Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+                let data = match read_body(request.into_body(), MAX_MESSAGE_BYTES).await {
+                    Ok(data) => data,
+                    Err(BodyError::TooLarge) => {
                         return management_error(
                             StatusCode::PAYLOAD_TOO_LARGE,
                             "PayloadTooLargeException",
@@ -590,7 +574,7 @@ impl WebSocketFront {
                             )),
                         );
                     }
-                    Err(_) => {
+                    Err(BodyError::Unreadable) => {
                         return management_error(
                             StatusCode::BAD_REQUEST,
                             "BadRequestException",
@@ -897,6 +881,7 @@ mod tests {
 
     use super::super::websocket_routes::WebSocketRoute;
     use super::*;
+    use http_body_util::BodyExt;
 
     type Calls = Arc<Mutex<Vec<(String, Value)>>>;
     type Client = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
