@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 
 use super::lambda::{InvokeError, Lambda};
 use super::routes::{Cors, HttpApi, Resolution, Route};
-use super::{BodyError, read_body, serve_http};
+use super::{BodyError, aws_error, read_body, serve_http};
 
 /// API Gateway's payload quota for HTTP APIs.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -298,16 +298,7 @@ fn function_not_found(function: &str) -> Response<Full<Bytes>> {
 
 /// An error of the Lambda service itself, typed as the AWS SDK reads it.
 fn lambda_error(status: StatusCode, kind: &'static str, message: String) -> Response<Full<Bytes>> {
-    let body = json!({"Type": "User", "message": message}).to_string();
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert("x-amzn-errortype", HeaderValue::from_static(kind));
-    response
+    aws_error(status, kind, json!({"Type": "User", "message": message}))
 }
 
 fn empty_response(status: StatusCode) -> Response<Full<Bytes>> {

@@ -65,3 +65,24 @@ pub async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, BodyError>
         Err(_) => Err(BodyError::Unreadable),
     }
 }
+
+/// An AWS service's error answer: JSON `body`, the error's name in `x-amzn-ErrorType` (which
+/// is how the SDKs tell `GoneException` from `ResourceNotFoundException`).
+pub fn aws_error(
+    status: hyper::StatusCode,
+    kind: &'static str,
+    body: serde_json::Value,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        "x-amzn-errortype",
+        hyper::header::HeaderValue::from_static(kind),
+    );
+    response
+}

@@ -37,7 +37,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::lambda::{InvokeError, Lambda};
 use super::websocket_routes::WebSocketApi;
-use super::{BodyError, read_body, serve_http};
+use super::{BodyError, aws_error, read_body, serve_http};
 
 /// API Gateway's frame quota for WebSocket APIs.
 pub const MAX_FRAME_BYTES: usize = 32 * 1024;
@@ -856,16 +856,7 @@ fn management_error(
     kind: &'static str,
     message: Value,
 ) -> Response<Full<Bytes>> {
-    let body = json!({"message": message}).to_string();
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert("x-amzn-errortype", HeaderValue::from_static(kind));
-    response
+    aws_error(status, kind, json!({"message": message}))
 }
 
 /// The connection does not exist (never did, or is closed): the SDK's `GoneException`.
