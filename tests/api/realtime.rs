@@ -38,6 +38,7 @@ pub fn trials() -> Vec<Trial> {
         a_connection_follows_at_most_ten_auctions,
         events_reach_only_the_auctions_current_subscribers,
         an_ended_session_or_a_revoked_membership_stops_the_events,
+        notifications_are_exported_and_purged_with_the_account,
     ]
 }
 
@@ -1382,5 +1383,53 @@ async fn an_ended_session_or_a_revoked_membership_stops_the_events() -> anyhow::
         after_revoking.iter().all(|f| f["type"] != "bid_placed"),
         "the revoked member's connection got {after_revoking:?}"
     );
+    Ok(())
+}
+
+/// `GET /me/export` holds the caller's notifications; purging the account deletes them.
+async fn notifications_are_exported_and_purged_with_the_account() -> anyhow::Result<()> {
+    let stack = stack().await?;
+    let artist = stack.seeded("cinos").await?;
+    let (leaver, rival) = (stack.newcomer().await?, stack.newcomer().await?);
+    let auction = stack
+        .auction(&artist, "public", Value::Null, 1, true)
+        .await?;
+    let item = auction.items[0].clone();
+    stack.bid(&leaver, &item, "10.00", None).await?;
+    stack.bid(&rival, &item, "11.00", None).await?;
+    let id = text(&stack.notification_about(&leaver, &item).await?, "id")?;
+
+    let export = stack
+        .expect(200, "GET", "/me/export", Some(&leaver.token), None)
+        .await?;
+    let exported = export["notifications"]
+        .as_array()
+        .context("notifications")?;
+    assert!(
+        exported.iter().any(|n| n["id"] == id.as_str()),
+        "the export holds the notification: {exported:?}"
+    );
+
+    stack
+        .expect(
+            204,
+            "DELETE",
+            "/me",
+            Some(&leaver.token),
+            Some(json!({"password": "a long enough password"})),
+        )
+        .await?;
+    let store = stack.store().await;
+    let left = store
+        .query::<shared::realtime::NotificationRecord>(Query::index(
+            Index::NOTIFICATIONS_BY_USER,
+            s(leaver.id.clone()),
+        ))
+        .await?;
+    assert!(left.items.is_empty(), "purged: {:?}", left.items);
+    let record = store
+        .get::<shared::realtime::NotificationRecord>(&id, Read::Strong)
+        .await?;
+    assert!(record.is_none(), "the notification itself is gone");
     Ok(())
 }
