@@ -31,7 +31,7 @@ const POSTS_IN_FLIGHT: usize = 32;
 
 /// Delivers a batch of item changes. The first record that cannot be delivered is reported in
 /// `batchItemFailures`: Lambda retries from it, so the records before it are not sent again.
-/// A repeat is harmless: clients drop events whose `sequence` they have seen, and a
+/// A repeat is harmless: clients drop events whose type and `sequence` they have seen, and a
 /// notification's id follows from the change, so it is written once.
 #[tracing::instrument(skip_all, fields(records = event.records.len()))]
 pub async fn stream_items_fan_out(

@@ -1,8 +1,9 @@
 //! What a WebSocket client receives: answers to its messages and the events of the auctions it
 //! follows, as JSON text frames with `type` first. No event carries a maximum, a reserve, a user
 //! id or a name: bidders are their bidder numbers. Every item event carries the item's
-//! `sequence` (its count of accepted bid requests), so a client drops an event it has seen
-//! the sequence of and re-reads the item when it sees a gap.
+//! `sequence` (its count of accepted bid requests; an `item_extended` has the sequence of the
+//! bid that caused it), so a client drops an event whose type and sequence it has seen and
+//! re-reads the item when it sees a gap.
 
 use serde::Serialize;
 
