@@ -39,6 +39,7 @@ pub fn trials() -> Vec<Trial> {
         events_reach_only_the_auctions_current_subscribers,
         an_ended_session_or_a_revoked_membership_stops_the_events,
         notifications_are_exported_and_purged_with_the_account,
+        an_auction_without_in_app_notifications_still_sends_outbid_events,
     ]
 }
 
@@ -1431,5 +1432,53 @@ async fn notifications_are_exported_and_purged_with_the_account() -> anyhow::Res
         .get::<shared::realtime::NotificationRecord>(&id, Read::Strong)
         .await?;
     assert!(record.is_none(), "the notification itself is gone");
+    Ok(())
+}
+
+/// `notifications.inAppEnabled: false` stops the outbid notifications, not the live page's
+/// `outbid` event; a later change that leaves `inAppEnabled` out keeps it off.
+async fn an_auction_without_in_app_notifications_still_sends_outbid_events() -> anyhow::Result<()> {
+    let stack = stack().await?;
+    let artist = stack.seeded("cinos").await?;
+    let auction = stack
+        .auction(&artist, "public", Value::Null, 1, true)
+        .await?;
+    let path = format!("/auctions/{}", auction.id);
+    let settings = json!({"outbid": true, "closingSoon": true, "paymentReminders": true});
+    let mut off = settings.clone();
+    off["inAppEnabled"] = json!(false);
+    stack
+        .expect(
+            200,
+            "PATCH",
+            &path,
+            Some(&artist.token),
+            Some(json!({"notifications": off})),
+        )
+        .await?;
+    let changed = stack
+        .expect(
+            200,
+            "PATCH",
+            &path,
+            Some(&artist.token),
+            Some(json!({"notifications": settings})),
+        )
+        .await?;
+    assert_eq!(changed["notifications"]["inAppEnabled"], false, "{changed}");
+
+    let item = auction.items[0].clone();
+    let (first, second) = (stack.newcomer().await?, stack.newcomer().await?);
+    stack.bid(&first, &item, "10.00", None).await?;
+    let mut page = stack.socket_of(&first).await?;
+    page.follow(&auction.id).await?;
+    stack.bid(&second, &item, "11.00", None).await?;
+    assert_eq!(page.next_of("outbid").await?["sequence"], 2);
+    // The fan-out has handled the change by now; give the store a moment all the same.
+    tokio::time::sleep(QUIET).await;
+    assert!(
+        stack.notifications_about(&first, &item).await?.is_empty(),
+        "no in-app notification when the auction sends none"
+    );
     Ok(())
 }

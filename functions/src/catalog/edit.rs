@@ -66,7 +66,28 @@ pub struct AuctionChanges {
     /// Setup only.
     pub settings: Option<SettingsInput>,
     /// Changeable at any time (audited as `auction_notifications_updated`).
-    pub notifications: Option<AuctionNotifications>,
+    pub notifications: Option<NotificationsChange>,
+}
+
+/// New notification settings; `inAppEnabled` left out keeps what the auction has.
+#[derive(Clone, Copy, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NotificationsChange {
+    pub outbid: bool,
+    pub closing_soon: bool,
+    pub payment_reminders: bool,
+    pub in_app_enabled: Option<bool>,
+}
+
+impl NotificationsChange {
+    fn applied_to(self, current: &AuctionNotifications) -> AuctionNotifications {
+        AuctionNotifications {
+            outbid: self.outbid,
+            closing_soon: self.closing_soon,
+            payment_reminders: self.payment_reminders,
+            in_app_enabled: self.in_app_enabled.unwrap_or(current.in_app_enabled),
+        }
+    }
 }
 
 impl AuctionChanges {
@@ -333,6 +354,7 @@ pub async fn patch_auctions_auction(
     }
     if let Some(notifications) = changes
         .notifications
+        .map(|n| n.applied_to(&auction.notifications))
         .filter(|n| *n != auction.notifications)
     {
         edits
