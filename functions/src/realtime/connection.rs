@@ -4,7 +4,7 @@
 use shared::domain::{SessionId, Timestamp, UserId};
 use shared::identity::{Caller, SessionRecord, UserRecord, UserStatus};
 use shared::realtime::{ConnectionRecord, SubscriptionRecord, Ticket, TicketRecord};
-use shared::store::{AttributeValue, Collection, Condition, Read, StoreError, n, s};
+use shared::store::{Collection, Condition, Read, StoreError, n};
 
 use super::socket::{Reply, SocketRequest, connection_id, log_store_failure};
 use crate::AppState;
@@ -62,11 +62,11 @@ pub async fn forget(state: &AppState, connection: &str, also: &[String]) -> Resu
         let mut keys: Vec<String> = also.to_vec();
         let mut transaction = state.store.transaction();
         if let Some(record) = &record {
-            let listed = record.auctions.iter().map(|a| s(a.to_string())).collect();
-            let unchanged =
-                Condition::new("auctions = :listed").value(":listed", AttributeValue::L(listed));
-            transaction =
-                transaction.delete(Collection::Connections, connection, Some(unchanged))?;
+            transaction = transaction.delete(
+                Collection::Connections,
+                connection,
+                Some(record.unchanged()),
+            )?;
             keys.extend(
                 record
                     .auctions

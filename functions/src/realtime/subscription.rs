@@ -10,7 +10,7 @@ use shared::realtime::{
     ConnectionRecord, ErrorCode, ItemSnapshot, MAX_SUBSCRIPTIONS, ServerEvent, Standing,
     SubscriptionRecord,
 };
-use shared::store::{AttributeValue, Collection, Condition, Index, Read, StoreError, Update, s};
+use shared::store::{AttributeValue, Collection, Index, Read, StoreError, Update, s};
 
 use super::connection::Speaker;
 use super::socket::{Reply, SocketRequest, auction_of, connection_id, log_store_failure};
@@ -149,7 +149,7 @@ async fn add(
     let now = state.clock.now();
     let listed = Update::new("SET auctions = list_append(auctions, :added)")
         .value(":added", AttributeValue::L(vec![s(auction.to_string())]))
-        .when(unchanged_list(connection));
+        .when(connection.unchanged());
     let transaction = state
         .store
         .transaction()
@@ -180,8 +180,7 @@ async fn remove(
     auction: AuctionId,
     position: usize,
 ) -> Result<(), StoreError> {
-    let unlisted =
-        Update::new(format!("REMOVE auctions[{position}]")).when(unchanged_list(connection));
+    let unlisted = Update::new(format!("REMOVE auctions[{position}]")).when(connection.unchanged());
     let key = SubscriptionRecord::key(&connection.id, auction);
     let transaction = state
         .store
@@ -189,18 +188,6 @@ async fn remove(
         .update(Collection::Connections, &connection.id, unlisted)?
         .delete(Collection::Connections, &key, None)?;
     state.store.transact(transaction).await
-}
-
-/// The connection still exists with the list it was read with (messages of one connection
-/// may run side by side).
-fn unchanged_list(connection: &ConnectionRecord) -> Condition {
-    let listed = connection
-        .auctions
-        .iter()
-        .map(|a| s(a.to_string()))
-        .collect();
-    Condition::exists(Collection::Connections)
-        .and(Condition::new("auctions = :listed").value(":listed", AttributeValue::L(listed)))
 }
 
 /// `subscribed`: the auction's status and every lot as the caller may see it now.

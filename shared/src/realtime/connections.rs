@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AuctionId, SessionId, Timestamp, UserId};
+use crate::store::{AttributeValue, Collection, Condition, s};
 
 /// API Gateway ends every WebSocket connection after 2 hours.
 pub const CONNECTION_SECS: i64 = 2 * 60 * 60;
@@ -41,6 +42,15 @@ impl ConnectionRecord {
             auctions: Vec::new(),
             expires_at: now.epoch_seconds() + CONNECTION_SECS,
         }
+    }
+
+    /// The record still exists with the list of auctions it was read with: what a change of
+    /// its subscriptions, or its deletion, is conditioned on (messages of one connection, and
+    /// its `$disconnect`, may run side by side).
+    pub fn unchanged(&self) -> Condition {
+        let listed = self.auctions.iter().map(|a| s(a.to_string())).collect();
+        Condition::exists(Collection::Connections)
+            .and(Condition::new("auctions = :listed").value(":listed", AttributeValue::L(listed)))
     }
 }
 
