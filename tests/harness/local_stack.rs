@@ -86,7 +86,8 @@ impl LocalStack {
             logs,
         };
         let deadline = Instant::now() + START_TIMEOUT;
-        while !stack.printed()?.contains("Local stack is up") {
+        // The banner's last line: the seeded logins above it are printed by then.
+        while !stack.printed()?.contains("Press Ctrl-C to stop everything.") {
             if let Some(status) = stack.child.try_wait()? {
                 bail!("make dev exited ({status}):\n{}", stack.printed()?);
             }
