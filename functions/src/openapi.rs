@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, Number, OpenApi};
 
-use crate::{bidding, catalog, identity, platform, realtime};
+use crate::{bidding, catalog, identity, lifecycle, platform, realtime};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -70,6 +70,11 @@ use crate::{bidding, catalog, identity, platform, realtime};
         realtime::notifications::get_me_notifications,
         realtime::notifications::post_me_notifications_notification_read,
         realtime::notifications::post_me_notifications_read_all,
+        lifecycle::offers::get_me_offers,
+        lifecycle::offers::post_offers_offer_accept,
+        lifecycle::offers::post_offers_offer_decline,
+        lifecycle::payments::post_items_item_payment,
+        lifecycle::payments::post_webhooks_payments,
     ),
     components(schemas(shared::http::Problem, shared::http::FieldError)),
     modifiers(&BearerAuth, &PageLimits),
@@ -80,6 +85,7 @@ use crate::{bidding, catalog, identity, platform, realtime};
         (name = "catalog", description = "Auctions, items and memberships."),
         (name = "bidding", description = "Bids, buy-now, histories, totals and reconciliation."),
         (name = "realtime", description = "Live bidding: WebSocket tickets (the WebSocket messages and events are in docs/api.md) and in-app notifications."),
+        (name = "lifecycle", description = "After the close: payments (by those who run the auction, or the payment provider's signed webhook) and second-chance offers."),
     ),
 )]
 pub struct ApiDoc;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use shared::config::{Config, ConfigError, CursorKey};
 use shared::domain::{Clock, SystemClock};
 use shared::identity::AccessTokens;
+use shared::lifecycle::Lifecycle;
 use shared::store::Store;
 
 /// Configuration, clients, token keys and the clock, built once per cold start.
@@ -14,6 +15,8 @@ pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub tokens: AccessTokens,
+    /// Scheduler and the event bus, where this function was configured for them.
+    pub lifecycle: Lifecycle,
 }
 
 impl AppState {
@@ -37,9 +40,11 @@ impl AppState {
             tracing::error!(error = %error, "configuration is incomplete; the function cannot start");
         })?;
         let store = Store::connect(&config.store).await;
-        let state = Self::new(config, store, Arc::new(SystemClock)).inspect_err(|error| {
+        let lifecycle = Lifecycle::connect(&config.lifecycle).await;
+        let mut state = Self::new(config, store, Arc::new(SystemClock)).inspect_err(|error| {
             tracing::error!(error = %error, "configuration is invalid; the function cannot start");
         })?;
+        state.lifecycle = lifecycle;
         Ok(state)
     }
 
@@ -51,6 +56,7 @@ impl AppState {
             store,
             clock,
             tokens,
+            lifecycle: Lifecycle::default(),
         })
     }
 

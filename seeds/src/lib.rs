@@ -347,6 +347,10 @@ async fn load_auction(
                 .status
                 .is_published()
                 .then(|| BiddingTerms::of(&auction, lot_number)),
+            closed_at: None,
+            sale: None,
+            offer: None,
+            passed_over: Vec::new(),
             created_at: now,
             updated_at: now,
             version: 1,

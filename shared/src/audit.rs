@@ -34,6 +34,15 @@ pub enum AuditAction {
     UserCreated,
     UserUpdated,
     RoleChanged,
+    /// An item closed at its effective `endsAt`: sold to the leader, or unsold.
+    ItemClosed,
+    /// A winner's payment deadline passed unpaid: they are passed over for the item.
+    PaymentOverdue,
+    /// The item was offered to the next bidder (second chance).
+    SecondChanceOffered,
+    OfferAccepted,
+    OfferDeclined,
+    OfferExpired,
 }
 
 /// One entry of the audit log.

@@ -15,6 +15,110 @@ pub struct Config {
     /// lists have it.
     pub cursor_key: Option<CursorKey>,
     pub realtime: RealtimeConfig,
+    pub lifecycle: LifecycleConfig,
+    /// Verifies the payment provider's webhook signatures (read from the secret
+    /// `PAYMENT_WEBHOOK_KEY_SECRET` names); only the webhook function has it.
+    pub payment_webhook_key: Option<WebhookKey>,
+}
+
+/// Time in an auction's life: the shortest spans validation allows, and where schedules and
+/// lifecycle events go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LifecycleConfig {
+    /// The shortest auction, `startsAt` to `endsAt` (`MIN_AUCTION_SECONDS`, default 900).
+    pub min_auction_secs: u32,
+    /// The shortest payment or offer window (`MIN_PAYMENT_WINDOW_SECONDS`, default 600).
+    pub min_payment_window_secs: u32,
+    /// How long before a lot's close its schedule fires, to wait out Scheduler's minute of
+    /// imprecision (`CLOSE_LEAD_SECONDS`, default 60).
+    pub close_lead_secs: u32,
+    /// Where one-time schedules are created, when this function creates any.
+    pub schedules: Option<ScheduleTarget>,
+    /// The EventBridge bus lifecycle events go to (`EVENT_BUS_NAME`), when this function
+    /// publishes any.
+    pub event_bus: Option<String>,
+    /// Local endpoints (`SCHEDULER_ENDPOINT`, `EVENTBRIDGE_ENDPOINT`); `None` on AWS.
+    pub scheduler_endpoint: Option<String>,
+    pub eventbridge_endpoint: Option<String>,
+}
+
+/// What a one-time schedule invokes, and with what (`SCHEDULE_GROUP`, `SCHEDULE_TARGET_ARN`,
+/// `SCHEDULE_ROLE_ARN`, `SCHEDULE_DEAD_LETTER_ARN`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleTarget {
+    pub group: String,
+    /// The transition function.
+    pub target_arn: String,
+    /// The role Scheduler assumes to invoke it.
+    pub role_arn: String,
+    /// Where an invocation that kept failing is sent.
+    pub dead_letter_arn: Option<String>,
+}
+
+impl LifecycleConfig {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let present = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let group = present("SCHEDULE_GROUP");
+        let schedules = match group {
+            None => None,
+            Some(group) => Some(ScheduleTarget {
+                group,
+                target_arn: present("SCHEDULE_TARGET_ARN")
+                    .ok_or(ConfigError::Missing("SCHEDULE_TARGET_ARN"))?,
+                role_arn: present("SCHEDULE_ROLE_ARN")
+                    .ok_or(ConfigError::Missing("SCHEDULE_ROLE_ARN"))?,
+                dead_letter_arn: present("SCHEDULE_DEAD_LETTER_ARN"),
+            }),
+        };
+        Ok(Self {
+            min_auction_secs: number(lookup, "MIN_AUCTION_SECONDS", 900, 1..=86_400)?,
+            min_payment_window_secs: number(lookup, "MIN_PAYMENT_WINDOW_SECONDS", 600, 1..=86_400)?,
+            close_lead_secs: number(lookup, "CLOSE_LEAD_SECONDS", 60, 0..=300)?,
+            schedules,
+            event_bus: present("EVENT_BUS_NAME"),
+            scheduler_endpoint: http_url(lookup, "SCHEDULER_ENDPOINT")?,
+            eventbridge_endpoint: http_url(lookup, "EVENTBRIDGE_ENDPOINT")?,
+        })
+    }
+}
+
+impl Default for LifecycleConfig {
+    fn default() -> Self {
+        Self {
+            min_auction_secs: 900,
+            min_payment_window_secs: 600,
+            close_lead_secs: 60,
+            schedules: None,
+            event_bus: None,
+            scheduler_endpoint: None,
+            eventbridge_endpoint: None,
+        }
+    }
+}
+
+/// An optional `http://` or `https://` URL setting.
+fn http_url(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    match lookup(name).filter(|v| !v.is_empty()) {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => Ok(Some(url)),
+        Some(_) => Err(ConfigError::Invalid {
+            name,
+            reason: "must be an http:// or https:// URL".into(),
+        }),
+        None => Ok(None),
+    }
+}
+
+/// The payment provider's webhook signing key. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookKey(pub Vec<u8>);
+
+impl std::fmt::Debug for WebhookKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookKey(<redacted>)")
+    }
 }
 
 /// The WebSocket API, for the functions that hand out its URL or post to its clients.
@@ -193,6 +297,8 @@ impl Config {
             auth: AuthConfig::from_lookup(&lookup)?,
             cursor_key: None,
             realtime: RealtimeConfig::from_lookup(&lookup)?,
+            lifecycle: LifecycleConfig::from_lookup(&lookup)?,
+            payment_webhook_key: None,
         })
     }
 
@@ -205,9 +311,12 @@ impl Config {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let named = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let (private_key, cursor_key) =
-            (named("JWT_PRIVATE_KEY_SECRET"), named("CURSOR_KEY_SECRET"));
-        if private_key.is_none() && cursor_key.is_none() {
+        let (private_key, cursor_key, webhook_key) = (
+            named("JWT_PRIVATE_KEY_SECRET"),
+            named("CURSOR_KEY_SECRET"),
+            named("PAYMENT_WEBHOOK_KEY_SECRET"),
+        );
+        if private_key.is_none() && cursor_key.is_none() && webhook_key.is_none() {
             return Ok(self);
         }
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -228,6 +337,16 @@ impl Config {
                 reason: "the secret must be 32 bytes in base64 (openssl rand -base64 32)".into(),
             })?);
         }
+        if let Some(id) = webhook_key {
+            let text = secret(&client, "PAYMENT_WEBHOOK_KEY_SECRET", &id).await?;
+            if text.trim().len() < 32 {
+                return Err(ConfigError::Invalid {
+                    name: "PAYMENT_WEBHOOK_KEY_SECRET",
+                    reason: "the secret must hold at least 32 characters".into(),
+                });
+            }
+            self.payment_webhook_key = Some(WebhookKey(text.trim().as_bytes().to_vec()));
+        }
         Ok(self)
     }
 }
@@ -241,19 +360,9 @@ impl StoreConfig {
     fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let table_prefix = lookup("TABLE_PREFIX").ok_or(ConfigError::Missing("TABLE_PREFIX"))?;
         validate_table_prefix(&table_prefix)?;
-        let dynamodb_endpoint = match lookup("DYNAMODB_ENDPOINT").filter(|v| !v.is_empty()) {
-            Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some(url),
-            Some(_) => {
-                return Err(ConfigError::Invalid {
-                    name: "DYNAMODB_ENDPOINT",
-                    reason: "must be an http:// or https:// URL".into(),
-                });
-            }
-            None => None,
-        };
         Ok(Self {
             table_prefix,
-            dynamodb_endpoint,
+            dynamodb_endpoint: http_url(lookup, "DYNAMODB_ENDPOINT")?,
         })
     }
 }
@@ -392,5 +501,37 @@ mod tests {
         );
         let config = Config::from_lookup(lookup(&BASE)).unwrap();
         assert_eq!(config.store.dynamodb_endpoint, None);
+    }
+
+    #[test]
+    fn lifecycle_spans_have_the_deployed_defaults_and_may_be_lowered() {
+        let config = Config::from_lookup(lookup(&BASE)).unwrap();
+        assert_eq!(config.lifecycle, LifecycleConfig::default());
+        assert_eq!(
+            (
+                config.lifecycle.min_auction_secs,
+                config.lifecycle.min_payment_window_secs
+            ),
+            (900, 600)
+        );
+        let vars = [
+            BASE[0],
+            BASE[1],
+            ("MIN_AUCTION_SECONDS", "5"),
+            ("MIN_PAYMENT_WINDOW_SECONDS", "3"),
+        ];
+        let config = Config::from_lookup(lookup(&vars)).unwrap();
+        assert_eq!(
+            (
+                config.lifecycle.min_auction_secs,
+                config.lifecycle.min_payment_window_secs
+            ),
+            (5, 3)
+        );
+        let vars = [BASE[0], BASE[1], ("SCHEDULE_GROUP", "dev")];
+        assert_eq!(
+            Config::from_lookup(lookup(&vars)).unwrap_err(),
+            ConfigError::Missing("SCHEDULE_TARGET_ARN")
+        );
     }
 }

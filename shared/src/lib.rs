@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod identity;
+pub mod lifecycle;
 pub mod realtime;
 pub mod store;
 pub mod telemetry;

@@ -368,6 +368,70 @@ async fn websocket_routes_and_triggers_are_named_after_what_invokes_them() -> an
             invoked.insert(name);
         }
     }
+    // Schedules and the bus: schedule-<what it does> for the one-time schedules' target and
+    // the rate schedule's, event-<bus>-<what it does> for a bus rule's.
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    let target = intrinsic_text(&globals["SCHEDULE_TARGET_ARN"]).context("SCHEDULE_TARGET_ARN")?;
+    let target_name = target
+        .rsplit("function:${Stage}-")
+        .next()
+        .context("the schedules' target names a function of the stage")?
+        .to_string();
+    for (function_id, function) in of_type("AWS::Serverless::Function") {
+        let name = binary(&function_id).context("CodeUri")?;
+        if name == target_name {
+            assert_eq!(
+                intrinsic_text(&function["Properties"]["FunctionName"]).as_deref(),
+                Some(format!("${{Stage}}-{name}").as_str()),
+                "the schedules' target has the name SCHEDULE_TARGET_ARN gives"
+            );
+            assert!(
+                name.starts_with("schedule-"),
+                "{name} is the schedules' target"
+            );
+            invoked.insert(name.clone());
+        }
+        let events = function["Properties"]["Events"]
+            .as_mapping()
+            .cloned()
+            .unwrap_or_default();
+        for (_, event) in events {
+            match event["Type"].as_str() {
+                Some("ScheduleV2") => {
+                    assert!(name.starts_with("schedule-"), "{name} runs on a schedule");
+                    invoked.insert(name.clone());
+                }
+                Some("EventBridgeRule") => {
+                    let bus = intrinsic_text(&event["Properties"]["EventBusName"])
+                        .context("EventBusName")?;
+                    let bus_name = intrinsic_text(&resources[bus.as_str()]["Properties"]["Name"])
+                        .context("the bus's Name")?;
+                    let bus_name = bus_name.trim_start_matches("${Stage}-");
+                    assert!(
+                        name.starts_with(&format!("event-{bus_name}-")),
+                        "{name} is fed by the {bus_name} bus"
+                    );
+                    let listed: BTreeSet<String> = event["Properties"]["Pattern"]["detail-type"]
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect();
+                    let published: BTreeSet<String> =
+                        shared::lifecycle::LifecycleEvent::DETAIL_TYPES
+                            .iter()
+                            .map(|t| t.to_string())
+                            .collect();
+                    assert_eq!(
+                        listed, published,
+                        "{name}'s rule takes every lifecycle event"
+                    );
+                    invoked.insert(name.clone());
+                }
+                _ => {}
+            }
+        }
+    }
     assert_eq!(
         invoked, all_functions,
         "every function is a route or a trigger"

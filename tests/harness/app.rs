@@ -160,6 +160,8 @@ pub fn test_config(prefix: &str, endpoint: &str) -> Config {
             websocket_url: Some("ws://127.0.0.1:9001".into()),
             management_endpoint: None,
         },
+        lifecycle: shared::config::LifecycleConfig::default(),
+        payment_webhook_key: None,
     }
 }
 

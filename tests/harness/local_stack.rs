@@ -87,7 +87,10 @@ impl LocalStack {
         };
         let deadline = Instant::now() + START_TIMEOUT;
         // The banner's last line: the seeded logins above it are printed by then.
-        while !stack.printed()?.contains("Press Ctrl-C to stop everything.") {
+        while !stack
+            .printed()?
+            .contains("Press Ctrl-C to stop everything.")
+        {
             if let Some(status) = stack.child.try_wait()? {
                 bail!("make dev exited ({status}):\n{}", stack.printed()?);
             }

@@ -8,7 +8,7 @@ pub mod mine;
 mod place;
 pub mod reconcile;
 pub mod removal;
-mod replay;
+pub(crate) mod replay;
 pub mod totals;
 
 use shared::bidding::BiddingTerms;

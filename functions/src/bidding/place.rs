@@ -21,6 +21,7 @@ use shared::catalog::{
 use shared::domain::{BidId, CurrencyAmount, ItemId, Money, Timestamp};
 use shared::http::{ApiError, path_parameter};
 use shared::identity::Caller;
+use shared::lifecycle::{PaymentStatus, Sale, SaleKind};
 use shared::store::{
     AttributeValue, Collection, Condition, Read, StoreError, Transaction, Update, n, s,
     to_attribute,
@@ -146,8 +147,20 @@ pub async fn place(
         let records = BidRecord::from_decision(&item, &bid, &decision, now);
         let placed = placed_view(&item, &terms, &decision, &records, &caller, now)?;
         let body = serde_json::to_string(&placed).map_err(anyhow::Error::new)?;
+        let sale = match decision.summary.bought {
+            true => Some(buy_now_sale(state, &item, &bidder, &caller, &decision, now).await?),
+            false => None,
+        };
         let transaction = writes(
-            state, &item, &terms, &bidder, &caller, &decision, &records, now,
+            state,
+            &item,
+            &terms,
+            &bidder,
+            &caller,
+            &decision,
+            &records,
+            sale.as_ref(),
+            now,
         )?;
         let transaction = idempotency.record(transaction, StatusCode::CREATED, &body, now)?;
         match state.store.transact(transaction).await {
@@ -160,6 +173,9 @@ pub async fn place(
                     attempt,
                     "bid accepted"
                 );
+                if let Some(sale) = &sale {
+                    closed_by_buy_now(state, &item, sale).await;
+                }
                 return Idempotency::response(StatusCode::CREATED, body, false);
             }
             Err(StoreError::ConditionFailed(failed)) => match failed.collection {
@@ -190,6 +206,55 @@ pub async fn place(
     Err(ApiError::Unavailable {
         retry_after_secs: 1,
     })
+}
+
+/// The sale a buy-now makes: the buyer's at the price, with the auction's payment window.
+async fn buy_now_sale(
+    state: &AppState,
+    item: &ItemRecord,
+    bidder: &Bidder,
+    caller: &Caller,
+    decision: &Decision,
+    now: Timestamp,
+) -> Result<Sale, ApiError> {
+    let auction = state
+        .store
+        .get::<AuctionRecord>(&item.auction_id.to_string(), Read::Eventual)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let amount = decision
+        .summary
+        .price
+        .ok_or_else(|| anyhow::anyhow!("a buy-now without a price"))?;
+    Ok(Sale {
+        winner: caller.id(),
+        bidder_number: bidder.number(),
+        amount,
+        sold_at: now,
+        due_at: now.plus(chrono::TimeDelta::seconds(i64::from(
+            auction.settings.payment_window_sec,
+        ))),
+        payment_status: PaymentStatus::Unpaid,
+        round: 0,
+        kind: SaleKind::BuyNow,
+        reminded: false,
+        paid_at: None,
+    })
+}
+
+/// After a buy-now closed the item: its payment schedules and the close's events (the change
+/// stands whatever happens here).
+async fn closed_by_buy_now(state: &AppState, item: &ItemRecord, sale: &Sale) {
+    let closed = ItemRecord {
+        status: ItemStatus::Sold,
+        sale: Some(sale.clone()),
+        ..item.clone()
+    };
+    crate::lifecycle::close::arm_payment(state, item.id, sale).await;
+    crate::lifecycle::publish_after(state, &crate::lifecycle::close::closed_events(&closed)).await;
+    if let Err(error) = crate::lifecycle::phase::advance(state, item.auction_id).await {
+        tracing::warn!(%error, "the auction's phase was not advanced; the sweeper will");
+    }
 }
 
 /// What a retry must repeat exactly for its stored response to be replayed.
@@ -457,6 +522,7 @@ fn writes(
     caller: &Caller,
     decision: &Decision,
     records: &[BidRecord],
+    sale: Option<&Sale>,
     now: Timestamp,
 ) -> Result<Transaction, ApiError> {
     let auction_key = item.auction_id.to_string();
@@ -472,7 +538,7 @@ fn writes(
         .update(
             Collection::Items,
             &item.id.to_string(),
-            summary_update(item, &decision.summary, now, true)?,
+            summary_update(item, &decision.summary, sale, now, true)?,
         )?;
     transaction = match bidder {
         Bidder::Member { cache, .. } => {
@@ -553,10 +619,12 @@ fn writes(
         transaction = transaction.create(record)?;
     }
     for change in totals_changes(&item.summary(), &decision.summary) {
+        // A buy-now is won at once: the buyer's totals hold it as won, not led.
+        let won = sale.is_some_and(|sale| sale.winner == change.bidder);
         transaction = transaction.update(
             Collection::Totals,
             &TotalsRecord::key(item.auction_id, change.bidder),
-            totals_update(item, &change, now),
+            totals_update(item, &change, won, now),
         )?;
     }
     let own = records.iter().find(|r| !r.automatic);
@@ -600,6 +668,7 @@ fn takes_bids_condition(now: Timestamp) -> Condition {
 pub(super) fn summary_update(
     item: &ItemRecord,
     summary: &shared::bidding::BidSummary,
+    sale: Option<&Sale>,
     now: Timestamp,
     cutoff: bool,
 ) -> Result<Update, ApiError> {
@@ -608,10 +677,15 @@ pub(super) fn summary_update(
     } else {
         item.status
     };
-    let update = Update::new(
-        "SET #bidding = :bidding, #endsAt = :endsAt, #status = :status, #updatedAt = :now \
-         ADD #version :one",
-    )
+    let closes = if sale.is_some() {
+        ", #sale = :sale, #closedAt = :now"
+    } else {
+        ""
+    };
+    let mut update = Update::new(format!(
+        "SET #bidding = :bidding, #endsAt = :endsAt, #status = :status, #updatedAt = :now{closes} \
+         ADD #version :one"
+    ))
     .name("#bidding", "bidding")
     .name("#endsAt", "endsAt")
     .name("#status", "status")
@@ -622,6 +696,12 @@ pub(super) fn summary_update(
     .value(":status", to_attribute(&status)?)
     .value(":now", s(now.to_string()))
     .value(":one", n(1));
+    if let Some(sale) = sale {
+        update = update
+            .name("#sale", "sale")
+            .name("#closedAt", "closedAt")
+            .value(":sale", to_attribute(sale)?);
+    }
     let unchanged = Condition::version_is("version", item.version);
     if !cutoff {
         return Ok(update.when(unchanged));
@@ -638,13 +718,21 @@ pub(super) fn summary_update(
     ))
 }
 
-/// Moves one bidder's totals by `change` (made on first use).
-pub(super) fn totals_update(item: &ItemRecord, change: &TotalsChange, now: Timestamp) -> Update {
+/// Moves one bidder's totals by `change` (made on first use); with `won`, the item goes to
+/// the ones they won (a buy-now) rather than the ones they lead.
+pub(super) fn totals_update(
+    item: &ItemRecord,
+    change: &TotalsChange,
+    won: bool,
+    now: Timestamp,
+) -> Update {
     let holding = AttributeValue::Ss(vec![item.id.to_string()]);
-    let expression = match change.holding {
-        Holding::Gained => "ADD #subtotal :delta, #items :item SET",
-        Holding::Lost => "ADD #subtotal :delta DELETE #items :item SET",
-        Holding::Kept => "ADD #subtotal :delta SET",
+    let expression = match (change.holding, won) {
+        (Holding::Gained, false) => "ADD #subtotal :delta, #items :item SET",
+        (Holding::Lost, _) => "ADD #subtotal :delta DELETE #items :item SET",
+        (Holding::Kept, false) => "ADD #subtotal :delta SET",
+        (Holding::Gained, true) => "ADD #subtotal :delta, #won :item SET",
+        (Holding::Kept, true) => "ADD #subtotal :delta, #won :item DELETE #items :item SET",
     };
     let update = Update::new(format!(
         "{expression} #auctionId = :auction, #bidderId = :bidder, \
@@ -661,8 +749,15 @@ pub(super) fn totals_update(item: &ItemRecord, change: &TotalsChange, now: Times
     .value(":number", n(change.bidder_number))
     .value(":now", s(now.to_string()))
     .upsert();
-    match change.holding {
-        Holding::Kept => update,
-        Holding::Gained | Holding::Lost => update.name("#items", "items").value(":item", holding),
+    match (change.holding, won) {
+        (Holding::Kept, false) => update,
+        (Holding::Gained, true) => update.name("#won", "won").value(":item", holding),
+        (Holding::Kept, true) => update
+            .name("#won", "won")
+            .name("#items", "items")
+            .value(":item", holding),
+        (Holding::Gained | Holding::Lost, _) => {
+            update.name("#items", "items").value(":item", holding)
+        }
     }
 }

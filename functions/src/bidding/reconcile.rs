@@ -11,16 +11,76 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use shared::bidding::TotalsRecord;
 use shared::catalog::access::Power;
-use shared::catalog::{AuctionRecord, ItemRecord};
+use shared::catalog::{AuctionRecord, ItemRecord, ItemStatus};
 use shared::domain::{AuctionId, UserId};
 use shared::http::sealed::{open, seal};
 use shared::http::{ApiError, json, page_parameters};
+use shared::lifecycle::{OfferRecord, OfferStatus, PaymentStatus};
 use shared::store::{Index, Query, Read, Store, s};
 
 use super::replay::{MAX_REPLAYED_BIDS, item_bids, replay_item, stored_matches};
 use crate::AppState;
 use crate::catalog::auctions::visible_auction;
 use crate::catalog::publish::MAX_LOTS;
+
+/// Where a lot's sale does not follow from its bids: the first sale goes to the leader at the
+/// price (a buy-now's too); a second-chance sale goes to the bidder of an accepted offer of
+/// that round, at their own highest bid.
+async fn sale_differences(
+    store: &Store,
+    item: &ItemRecord,
+    bids: &[shared::bidding::BidRecord],
+) -> Result<Vec<String>, ApiError> {
+    let mut found = Vec::new();
+    let Some(sale) = &item.sale else {
+        if item.status == ItemStatus::Sold {
+            found.push(format!("item {}: sold without a sale", item.id));
+        }
+        return Ok(found);
+    };
+    if sale.round == 0 {
+        let leader = item.bidding.leader.as_ref().map(|l| l.bidder);
+        if leader != Some(sale.winner) || item.bidding.price != Some(sale.amount) {
+            found.push(format!(
+                "item {}: its sale (bidder number {}, {}) is not its leader at its price",
+                item.id, sale.bidder_number, sale.amount
+            ));
+        }
+        return Ok(found);
+    }
+    let offer = store
+        .get::<OfferRecord>(
+            &OfferRecord::id_of(item.id, sale.round).to_string(),
+            Read::Strong,
+        )
+        .await?;
+    let highest = bids
+        .iter()
+        .filter(|b| b.bidder_id == sale.winner && b.status == shared::bidding::BidStatus::Active)
+        .map(|b| b.amount)
+        .max();
+    match offer {
+        Some(offer)
+            if offer.status == OfferStatus::Accepted
+                && offer.bidder_id == sale.winner
+                && offer.amount == sale.amount
+                && highest == Some(sale.amount) => {}
+        _ => found.push(format!(
+            "item {}: its round {} sale is not an accepted offer at the bidder's highest bid",
+            item.id, sale.round
+        )),
+    }
+    Ok(found)
+}
+
+/// What a bidder must hold in an auction's totals.
+#[derive(Debug, Default)]
+struct Held {
+    number: u32,
+    subtotal: Decimal,
+    leading: BTreeSet<String>,
+    won: BTreeSet<String>,
+}
 
 /// What one page of a reconcile found.
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
@@ -186,6 +246,9 @@ async fn replay_lot(
             replayed.summary.ends_at,
         ));
     }
+    report
+        .differences
+        .extend(sale_differences(store, item, &bids).await?);
     for bid in &replayed.changed {
         report.differences.push(format!(
             "item {}: bid {} (sequence {}) is stored differently from the replay",
@@ -195,10 +258,11 @@ async fn replay_lot(
     Ok(())
 }
 
-/// What the totals must hold, from the lots' stored leaders: each leader carries the items
-/// they lead and the sum of their prices. On the first totals page every leader's totals are
-/// read and compared; then each page of stored totals is checked for bidders who lead nothing
-/// but still carry something.
+/// What the totals must hold, from the lots as they stand: each open lot's leader leads it
+/// (and carries its price), each sold lot's current winner won it (at the sale's amount,
+/// unless it went overdue and waits on an offer); unsold lots are no one's. On the first totals
+/// page every such bidder's totals are read and compared; then each page of stored totals is
+/// checked for bidders who hold nothing but still carry something.
 async fn compare_totals(
     store: &Store,
     auction: &AuctionRecord,
@@ -206,27 +270,39 @@ async fn compare_totals(
     inner: Option<String>,
     report: &mut ReconcileReport,
 ) -> Result<Option<Position>, ApiError> {
-    let mut expected: BTreeMap<UserId, (u32, Decimal, BTreeSet<String>)> = BTreeMap::new();
+    let mut expected: BTreeMap<UserId, Held> = BTreeMap::new();
     for item in items {
-        if let (Some(leader), Some(price)) = (&item.bidding.leader, item.bidding.price) {
-            let held = expected.entry(leader.bidder).or_default();
-            held.0 = leader.bidder_number;
-            held.1 += price.amount();
-            held.2.insert(item.id.to_string());
+        match (&item.status, &item.sale) {
+            (ItemStatus::Upcoming | ItemStatus::Open, _) => {
+                if let (Some(leader), Some(price)) = (&item.bidding.leader, item.bidding.price) {
+                    let held = expected.entry(leader.bidder).or_default();
+                    held.number = leader.bidder_number;
+                    held.subtotal += price.amount();
+                    held.leading.insert(item.id.to_string());
+                }
+            }
+            (ItemStatus::Sold, Some(sale)) if sale.payment_status != PaymentStatus::Overdue => {
+                let held = expected.entry(sale.winner).or_default();
+                held.number = sale.bidder_number;
+                held.subtotal += sale.amount.amount();
+                held.won.insert(item.id.to_string());
+            }
+            _ => {}
         }
     }
-    let differs = |number: u32,
-                   stored: Option<&TotalsRecord>,
-                   subtotal,
-                   items: &BTreeSet<String>| {
-        let (stored_subtotal, stored_items) = stored
-            .map(|t| (t.subtotal.amount(), t.items.clone()))
+    let differs = |stored: Option<&TotalsRecord>, held: &Held| {
+        let (stored_subtotal, stored_leading, stored_won) = stored
+            .map(|t| (t.subtotal.amount(), t.items.clone(), t.won.clone()))
             .unwrap_or_default();
-        (subtotal != stored_subtotal || *items != stored_items).then(|| {
+        (held.subtotal != stored_subtotal || held.leading != stored_leading || held.won != stored_won).then(|| {
             format!(
-                "totals of bidder number {number}: stored {stored_subtotal} for {} items, replay {subtotal} for {} items",
-                stored_items.len(),
-                items.len()
+                "totals of bidder number {}: stored {stored_subtotal} leading {} and won {}, replay {} leading {} and won {}",
+                held.number,
+                stored_leading.len(),
+                stored_won.len(),
+                held.subtotal,
+                held.leading.len(),
+                held.won.len()
             )
         })
     };
@@ -241,10 +317,8 @@ async fn compare_totals(
             .into_iter()
             .map(|t| (t.bidder_id, t))
             .collect();
-        for (bidder, (number, subtotal, items)) in &expected {
-            report
-                .differences
-                .extend(differs(*number, stored.get(bidder), *subtotal, items));
+        for (bidder, held) in &expected {
+            report.differences.extend(differs(stored.get(bidder), held));
         }
     }
     let query = Query::index(Index::TOTALS_BY_AUCTION, s(auction.id.to_string()))
@@ -256,12 +330,11 @@ async fn compare_totals(
         .iter()
         .filter(|t| !expected.contains_key(&t.bidder_id))
     {
-        report.differences.extend(differs(
-            totals.bidder_number,
-            Some(totals),
-            Decimal::ZERO,
-            &BTreeSet::new(),
-        ));
+        let nothing = Held {
+            number: totals.bidder_number,
+            ..Held::default()
+        };
+        report.differences.extend(differs(Some(totals), &nothing));
     }
     Ok(page
         .next_cursor

@@ -206,7 +206,7 @@ async fn change(
     let mut transaction = state.store.transaction().update(
         Collection::Items,
         &item.id.to_string(),
-        summary_update(&item, &replayed.summary, now, true)?,
+        summary_update(&item, &replayed.summary, None, now, true)?,
     )?;
     for entry in &changed {
         transaction = transaction.put(entry, None)?;
@@ -215,7 +215,7 @@ async fn change(
         transaction = transaction.update(
             Collection::Totals,
             &TotalsRecord::key(item.auction_id, change.bidder),
-            totals_update(&item, change, now),
+            totals_update(&item, change, false, now),
         )?;
     }
     let action = match change {

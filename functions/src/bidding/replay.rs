@@ -25,7 +25,7 @@ pub const MAX_REPLAYED_BIDS: usize = 10_000;
 
 /// Every bid entry of `item`, in the order they were accepted; `None` when it has more than
 /// [`MAX_REPLAYED_BIDS`].
-pub(super) async fn item_bids(
+pub(crate) async fn item_bids(
     store: &Store,
     item: &ItemRecord,
 ) -> Result<Option<Vec<BidRecord>>, StoreError> {

@@ -20,8 +20,10 @@ pub struct TotalsView {
     pub auction_id: AuctionId,
     pub bidder_id: UserId,
     pub bidder_number: u32,
-    /// The items they lead (or won).
+    /// The items they lead.
     pub items: Vec<String>,
+    /// The items they won.
+    pub won: Vec<String>,
     pub subtotal: CurrencyAmount,
     /// The auction's buyer's premium on the subtotal.
     pub buyer_premium: CurrencyAmount,
@@ -43,6 +45,7 @@ impl TotalsView {
             bidder_id: totals.bidder_id,
             bidder_number: totals.bidder_number,
             items: totals.items.iter().cloned().collect(),
+            won: totals.won.iter().cloned().collect(),
             subtotal: shown(totals.subtotal)?,
             buyer_premium: shown(premium)?,
             total: shown(total)?,

@@ -40,11 +40,13 @@ pub async fn post_auctions(state: &AppState, request: Request) -> Result<Respons
     let now = state.clock.now();
     let currency = input.currency.unwrap_or(Currency::USD);
     let mut checks = Checks(refused);
-    draft::schedule(input.starts_at, input.ends_at, now, &mut checks);
+    let spans = &state.config.lifecycle;
+    draft::schedule(input.starts_at, input.ends_at, now, spans, &mut checks);
     let settings = draft::settings(
         AuctionSettings::default(),
         input.settings.unwrap_or_default(),
         currency,
+        spans,
         &mut checks,
     );
     if !checks.is_empty() {

@@ -310,7 +310,8 @@ pub async fn patch_auctions_auction(
                 changes.starts_at.unwrap_or(auction.starts_at),
                 changes.ends_at.unwrap_or(auction.ends_at),
             );
-            draft::schedule(starts_at, ends_at, now, &mut edits.checks);
+            let spans = &state.config.lifecycle;
+            draft::schedule(starts_at, ends_at, now, spans, &mut edits.checks);
             edits.set("startsAt", s(starts_at.to_string()));
             edits.set("endsAt", s(ends_at.to_string()));
         } else {
@@ -334,6 +335,7 @@ pub async fn patch_auctions_auction(
                 auction.settings.clone(),
                 input,
                 auction.currency,
+                &state.config.lifecycle,
                 &mut edits.checks,
             );
             edits.set("settings", to_attribute(&settings)?);

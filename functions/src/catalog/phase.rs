@@ -94,6 +94,15 @@ pub async fn post_auctions_auction_phase(
         .update(Collection::Auctions, &auction.id.to_string(), update)?
         .create(&audit)?;
     state.store.transact(transaction).await?;
+    crate::lifecycle::publish_after(
+        state,
+        &[shared::lifecycle::LifecycleEvent::AuctionPhaseChanged {
+            auction_id: auction.id,
+            from: current,
+            to: change.status,
+        }],
+    )
+    .await;
     let moved = AuctionRecord {
         status: change.status,
         manual_phase: true,

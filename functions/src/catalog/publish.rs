@@ -13,6 +13,7 @@ use shared::catalog::{
 };
 use shared::domain::Timestamp;
 use shared::http::ApiError;
+use shared::lifecycle::Transition;
 use shared::store::{Collection, Condition, Index, Query, StoreError, Update, n, s, to_attribute};
 
 use super::auctions::visible_auction;
@@ -155,6 +156,7 @@ pub async fn post_auctions_auction_publish(
                     ..auction.clone()
                 };
                 tracing::info!(auction.id = %auction.id, lots = items.len(), "auction published");
+                arm_schedules(state, &published, &items).await;
                 return shared::http::json(
                     StatusCode::OK,
                     &AuctionView::new(&published, &access, now)?,
@@ -169,6 +171,29 @@ pub async fn post_auctions_auction_publish(
     Err(ApiError::Unavailable {
         retry_after_secs: 1,
     })
+}
+
+/// Schedules the auction's opening and each lot's close (at most 8 requests in flight). One
+/// that fails is logged: the sweeper runs the step anyway.
+async fn arm_schedules(state: &AppState, auction: &AuctionRecord, items: &[ItemRecord]) {
+    use futures_util::StreamExt;
+    let opening = Transition::AuctionOpen {
+        auction_id: auction.id,
+    };
+    crate::lifecycle::arm(state, &opening, auction.starts_at).await;
+    let stagger = i64::from(auction.settings.stagger_sec);
+    let closes: Vec<(Transition, Timestamp)> = (0i64..)
+        .zip(items)
+        .map(|(lot, item)| {
+            let at = auction.ends_at.plus(TimeDelta::seconds(lot * stagger));
+            (Transition::ItemClose { item_id: item.id }, at)
+        })
+        .collect();
+    futures_util::stream::iter(closes)
+        .for_each_concurrent(8, |(close, at)| async move {
+            crate::lifecycle::arm(state, &close, at).await;
+        })
+        .await;
 }
 
 /// Publishing's change to one lot: its number, its close (the auction's end plus the

@@ -33,6 +33,8 @@ pub struct SettingsView {
     pub soft_close_extension_sec: u32,
     pub stagger_sec: u32,
     pub payment_window_sec: u32,
+    /// How long a second-chance offer stands (the payment window unless set).
+    pub offer_window_sec: u32,
     pub buyer_premium_percent: String,
     pub increments: Vec<IncrementView>,
 }
@@ -44,6 +46,7 @@ impl SettingsView {
             soft_close_extension_sec: settings.soft_close_extension_sec,
             stagger_sec: settings.stagger_sec,
             payment_window_sec: settings.payment_window_sec,
+            offer_window_sec: settings.offer_window(),
             buyer_premium_percent: settings.buyer_premium_percent.normalize().to_string(),
             increments: settings
                 .increments

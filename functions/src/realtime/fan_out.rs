@@ -39,12 +39,7 @@ pub async fn stream_items_fan_out(
     pusher: &Pusher,
     event: Event,
 ) -> DynamoDbEventResponse {
-    let mut delivery = Delivery {
-        state,
-        pusher,
-        audiences: HashMap::new(),
-        gone: HashSet::new(),
-    };
+    let mut delivery = Delivery::new(state, pusher);
     let mut response = DynamoDbEventResponse::default();
     for record in &event.records {
         if let Err(error) = delivery.deliver(record).await {
@@ -169,7 +164,7 @@ fn outbid_message(item: &str, price: CurrencyAmount, currency: &str) -> String {
 
 /// Why a record was not delivered (it is retried).
 #[derive(Debug, thiserror::Error)]
-enum Undelivered {
+pub(crate) enum Undelivered {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{failed} of {tried} posts failed: {first}")]
@@ -181,12 +176,13 @@ enum Undelivered {
 }
 
 /// Who follows an auction, and whether it writes in-app notifications; read once per batch.
-struct Audience {
-    subscribers: Vec<SubscriptionRecord>,
-    in_app: bool,
+pub(crate) struct Audience {
+    pub(crate) subscribers: Vec<SubscriptionRecord>,
+    pub(crate) in_app: bool,
 }
 
-struct Delivery<'a> {
+/// Sends one batch's events: the audiences it read, and the connections found gone.
+pub(crate) struct Delivery<'a> {
     state: &'a AppState,
     pusher: &'a Pusher,
     audiences: HashMap<AuctionId, Audience>,
@@ -194,7 +190,33 @@ struct Delivery<'a> {
     gone: HashSet<String>,
 }
 
-impl Delivery<'_> {
+impl<'a> Delivery<'a> {
+    pub(crate) fn new(state: &'a AppState, pusher: &'a Pusher) -> Self {
+        Self {
+            state,
+            pusher,
+            audiences: HashMap::new(),
+            gone: HashSet::new(),
+        }
+    }
+
+    /// Sends `event` to the auction's subscribers: all of them, or `only` this user's.
+    pub(crate) async fn tell(
+        &mut self,
+        auction: AuctionId,
+        only: Option<UserId>,
+        event: &ServerEvent,
+    ) -> Result<usize, Undelivered> {
+        let subscribers = self.audience(auction).await?.subscribers.clone();
+        let connections: Vec<&str> = subscribers
+            .iter()
+            .filter(|s| only.is_none_or(|user| s.user_id == Some(user)))
+            .map(|s| s.connection_id.as_str())
+            .collect();
+        self.post(&connections, event).await?;
+        Ok(connections.len())
+    }
+
     async fn deliver(&mut self, record: &EventRecord) -> Result<(), Undelivered> {
         let Some((old, new)) = item_change(record) else {
             return Ok(());
@@ -241,7 +263,7 @@ impl Delivery<'_> {
     }
 
     /// The auction's subscribers and settings, read on its first change in this batch.
-    async fn audience(&mut self, auction: AuctionId) -> Result<&Audience, StoreError> {
+    pub(crate) async fn audience(&mut self, auction: AuctionId) -> Result<&Audience, StoreError> {
         if !self.audiences.contains_key(&auction) {
             let started = std::time::Instant::now();
             let audience = read_audience(self.state, auction).await?;
@@ -298,7 +320,7 @@ impl Delivery<'_> {
     /// Deletes the connections that answered `410 Gone`, with their subscriptions: those their
     /// record lists, and those this batch read (a subscription written while the connection
     /// was being deleted would otherwise stay). One that fails is left to the TTL.
-    async fn forget_gone(&self) {
+    pub(crate) async fn forget_gone(&self) {
         for connection in &self.gone {
             let read: Vec<String> = self
                 .audiences
@@ -444,7 +466,10 @@ async fn still_entitled(
 
 /// Writes an outbid notification once (its id follows from the change), to an account that
 /// still exists: a purged one gets none.
-async fn notify(state: &AppState, notification: &NotificationRecord) -> Result<(), StoreError> {
+pub(crate) async fn notify(
+    state: &AppState,
+    notification: &NotificationRecord,
+) -> Result<(), StoreError> {
     let active = state
         .store
         .get::<UserRecord>(&notification.user_id.to_string(), Read::Strong)
@@ -512,6 +537,10 @@ mod tests {
                 buyer_premium_percent: Default::default(),
                 scheduled_close: at("2026-12-03T12:00:00Z"),
             }),
+            closed_at: None,
+            sale: None,
+            offer: None,
+            passed_over: Vec::new(),
             created_at: at("2026-12-01T09:00:00Z"),
             updated_at: at("2026-12-03T11:00:00Z"),
             version: 3,

@@ -233,6 +233,13 @@ pub struct TotalsRecord {
         skip_serializing_if = "BTreeSet::is_empty"
     )]
     pub items: BTreeSet<String>,
+    /// The items they won (closed and locked to them), as a string set.
+    #[serde(
+        with = "serde_dynamo::string_set",
+        default,
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
+    pub won: BTreeSet<String>,
     #[serde(default)]
     pub paid: bool,
     pub updated_at: Timestamp,

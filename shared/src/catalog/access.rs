@@ -38,10 +38,11 @@ pub enum Power {
     Reconcile,
     RemoveBid,
     RestoreBid,
+    RecordPayment,
 }
 
 impl Power {
-    pub const ALL: [Power; 16] = [
+    pub const ALL: [Power; 17] = [
         Power::UpdateAuction,
         Power::ChangeNotifications,
         Power::DeleteAuction,
@@ -58,6 +59,7 @@ impl Power {
         Power::Reconcile,
         Power::RemoveBid,
         Power::RestoreBid,
+        Power::RecordPayment,
     ];
 
     /// `(owner's permission, platform-wide permission, managers have it)`.
@@ -83,6 +85,7 @@ impl Power {
             Power::Reconcile => (READ_OWN, "reconcile:run", true),
             Power::RemoveBid => ("bid:remove:own", "bid:remove:any", true),
             Power::RestoreBid => ("bid:restore:own", "bid:restore:any", true),
+            Power::RecordPayment => ("payment:record:own", "payment:record:any", true),
         }
     }
 }

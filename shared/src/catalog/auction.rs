@@ -70,8 +70,18 @@ pub struct AuctionSettings {
     pub soft_close_extension_sec: u32,
     pub stagger_sec: u32,
     pub payment_window_sec: u32,
+    /// How long a second-chance offer stands; the payment window when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_window_sec: Option<u32>,
     pub buyer_premium_percent: Decimal,
     pub increments: Vec<IncrementStep>,
+}
+
+impl AuctionSettings {
+    /// How long a second-chance offer stands.
+    pub fn offer_window(&self) -> u32 {
+        self.offer_window_sec.unwrap_or(self.payment_window_sec)
+    }
 }
 
 impl Default for AuctionSettings {
@@ -81,6 +91,7 @@ impl Default for AuctionSettings {
             soft_close_extension_sec: 120,
             stagger_sec: 60,
             payment_window_sec: 7_200,
+            offer_window_sec: None,
             buyer_premium_percent: Decimal::ZERO,
             increments: default_increments(),
         }

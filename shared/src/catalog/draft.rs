@@ -9,12 +9,12 @@ use serde::Deserialize;
 
 use super::auction::{AuctionSettings, EventType, IncrementStep};
 use super::item::ItemType;
+use crate::config::LifecycleConfig;
 use crate::domain::{Currency, Money, MoneyError, Timestamp};
 use crate::http::{FieldError, FieldRule, text_rules};
 use crate::identity::profile;
 
-/// Shortest and longest auction.
-const MIN_DURATION_MINUTES: i64 = 15;
+/// Longest auction (the shortest is configuration: `MIN_AUCTION_SECONDS`).
 const MAX_DURATION_DAYS: i64 = 90;
 /// Most photos in an item's gallery.
 pub const MAX_GALLERY: usize = 12;
@@ -66,17 +66,39 @@ pub fn https_url(text: &str) -> Result<String, String> {
     profile::picture(text).map_err(str::to_string)
 }
 
-/// The auction's time span: it ends after it starts, lasts from 15 minutes to 90 days, and
-/// does not start in the past.
-pub fn schedule(starts_at: Timestamp, ends_at: Timestamp, now: Timestamp, checks: &mut Checks) {
+/// The auction's time span: it ends after it starts, lasts from `spans.min_auction_secs` (15
+/// minutes deployed) to 90 days, and does not start in the past.
+pub fn schedule(
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    now: Timestamp,
+    spans: &LifecycleConfig,
+    checks: &mut Checks,
+) {
     if starts_at < now {
         checks.fail("startsAt", "must not be in the past");
     }
     let duration = ends_at.millis() - starts_at.millis();
-    if duration < TimeDelta::minutes(MIN_DURATION_MINUTES).num_milliseconds() {
-        checks.fail("endsAt", "must be at least 15 minutes after startsAt");
+    let shortest = i64::from(spans.min_auction_secs);
+    if duration < TimeDelta::seconds(shortest).num_milliseconds() {
+        checks.fail(
+            "endsAt",
+            format!(
+                "must be at least {} after startsAt",
+                seconds_in_words(shortest)
+            ),
+        );
     } else if duration > TimeDelta::days(MAX_DURATION_DAYS).num_milliseconds() {
         checks.fail("endsAt", "must be at most 90 days after startsAt");
+    }
+}
+
+/// `900` as "15 minutes", `5` as "5 seconds".
+fn seconds_in_words(seconds: i64) -> String {
+    if seconds % 60 == 0 {
+        format!("{} minutes", seconds / 60)
+    } else {
+        format!("{seconds} seconds")
     }
 }
 
@@ -140,8 +162,9 @@ pub struct SecondsWithin<const MIN: u32, const MAX: u32>;
 /// A span of seconds from 0 to an hour (soft close, stagger).
 pub type UpToAnHour = SecondsWithin<0, 3_600>;
 
-/// How long winners have to pay: 10 minutes to 7 days, in seconds.
-pub type PaymentWindow = SecondsWithin<600, 604_800>;
+/// How long winners (and second-chance bidders) have to pay: up to 7 days, in seconds; at
+/// least `MIN_PAYMENT_WINDOW_SECONDS` (10 minutes deployed), checked in [`settings`].
+pub type PaymentWindow = SecondsWithin<1, 604_800>;
 
 impl<const MIN: u32, const MAX: u32> FieldRule for SecondsWithin<MIN, MAX> {
     type Input = u32;
@@ -202,12 +225,19 @@ pub struct SettingsInput {
         deserialize_with = "crate::http::checked_option::<UpToAnHour, _>"
     )]
     pub stagger_sec: Option<u32>,
-    /// 600 to 604800.
+    /// 600 (`MIN_PAYMENT_WINDOW_SECONDS`) to 604800.
     #[serde(
         default,
         deserialize_with = "crate::http::checked_option::<PaymentWindow, _>"
     )]
     pub payment_window_sec: Option<u32>,
+    /// How long a second-chance offer stands: 600 (`MIN_PAYMENT_WINDOW_SECONDS`) to 604800;
+    /// the payment window when not set.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<PaymentWindow, _>"
+    )]
+    pub offer_window_sec: Option<u32>,
     /// A decimal string from "0" to "50".
     #[serde(
         default,
@@ -232,9 +262,22 @@ pub fn settings(
     base: AuctionSettings,
     input: SettingsInput,
     currency: Currency,
+    spans: &LifecycleConfig,
     checks: &mut Checks,
 ) -> AuctionSettings {
     let mut settings = base;
+    let shortest = spans.min_payment_window_secs;
+    for (field, value) in [
+        ("settings.paymentWindowSec", input.payment_window_sec),
+        ("settings.offerWindowSec", input.offer_window_sec),
+    ] {
+        if value.is_some_and(|seconds| seconds < shortest) {
+            checks.fail(field, format!("must be from {shortest} to 604800 seconds"));
+        }
+    }
+    if input.offer_window_sec.is_some() {
+        settings.offer_window_sec = input.offer_window_sec;
+    }
     let given = [
         (
             input.soft_close_window_sec,
@@ -453,10 +496,12 @@ mod tests {
         let at = |t: &str| Timestamp::parse(t).unwrap();
         let now = at("2026-11-21T09:00:00Z");
         let mut checks = Checks::default();
+        let spans = LifecycleConfig::default();
         schedule(
             at("2026-11-22T09:00:00Z"),
             at("2026-11-25T09:00:00Z"),
             now,
+            &spans,
             &mut checks,
         );
         assert!(checks.is_empty());
@@ -467,9 +512,23 @@ mod tests {
             ("2026-11-22T09:00:00Z", "2027-06-01T09:00:00Z", "endsAt"),
         ] {
             let mut checks = Checks::default();
-            schedule(at(starts), at(ends), now, &mut checks);
+            schedule(at(starts), at(ends), now, &spans, &mut checks);
             assert_eq!(checks.0[0].field, field, "{starts} {ends}");
         }
+        // A lower minimum (the tests' stack) lets a ten-minute auction through.
+        let short = LifecycleConfig {
+            min_auction_secs: 5,
+            ..LifecycleConfig::default()
+        };
+        let mut checks = Checks::default();
+        schedule(
+            at("2026-11-22T09:00:00Z"),
+            at("2026-11-22T09:10:00Z"),
+            now,
+            &short,
+            &mut checks,
+        );
+        assert!(checks.is_empty());
     }
 
     #[test]
@@ -508,7 +567,8 @@ mod tests {
     fn settings_are_bounded() {
         assert_eq!(UpToAnHour::check(3_600), Ok(3_600));
         assert!(UpToAnHour::check(3_601).is_err());
-        assert!(PaymentWindow::check(60).is_err());
+        assert!(PaymentWindow::check(0).is_err());
+        assert!(PaymentWindow::check(604_801).is_err());
         assert_eq!(PaymentWindow::check(600), Ok(600));
         assert_eq!(
             PremiumPercent::check("12.5".into()),
@@ -529,11 +589,42 @@ mod tests {
             ..Default::default()
         };
         let base = AuctionSettings::default();
-        let settings = settings(base.clone(), input, Currency::USD, &mut checks);
+        let spans = LifecycleConfig::default();
+        let settings = settings(base.clone(), input, Currency::USD, &spans, &mut checks);
         assert_eq!(settings.stagger_sec, 30);
         assert_eq!(settings.buyer_premium_percent, Decimal::new(125, 1));
         assert_eq!(settings.payment_window_sec, base.payment_window_sec);
         assert_eq!(checks.0.len(), 1);
         assert_eq!(checks.0[0].field, "settings.increments");
+        // The shortest payment window is configuration: 600 s deployed.
+        let short = SettingsInput {
+            payment_window_sec: Some(60),
+            offer_window_sec: Some(59),
+            ..Default::default()
+        };
+        let mut checks = Checks::default();
+        super::settings(
+            base.clone(),
+            short.clone(),
+            Currency::USD,
+            &spans,
+            &mut checks,
+        );
+        let fields: Vec<_> = checks.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["settings.paymentWindowSec", "settings.offerWindowSec"]
+        );
+        let lowered = LifecycleConfig {
+            min_payment_window_secs: 3,
+            ..LifecycleConfig::default()
+        };
+        let mut checks = Checks::default();
+        let applied = super::settings(base, short, Currency::USD, &lowered, &mut checks);
+        assert!(checks.is_empty());
+        assert_eq!(
+            (applied.payment_window_sec, applied.offer_window_sec),
+            (60, Some(59))
+        );
     }
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bidding::{BidState, BiddingTerms};
 use crate::domain::{AuctionId, ItemId, Money, Timestamp, UserId};
+use crate::lifecycle::{PendingOffer, Sale};
 use crate::store::number::{money, money_option};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -55,6 +56,19 @@ pub struct ItemRecord {
     /// The auction's bidding rules, set when it is published.
     #[serde(default)]
     pub terms: Option<BiddingTerms>,
+    /// When it closed (sold or unsold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<Timestamp>,
+    /// Its sale once sold: locked to the winner until paid or passed on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale: Option<Sale>,
+    /// The second-chance offer an overdue sale waits on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<PendingOffer>,
+    /// Bidders passed over for it (did not pay, declined or let an offer lapse): never
+    /// offered it again. Private.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passed_over: Vec<UserId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,

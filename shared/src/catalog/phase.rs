@@ -39,17 +39,15 @@ impl AuctionStatus {
 }
 
 impl AuctionRecord {
-    /// The phase in force at `now`. A published auction opens at `startsAt` and stops taking
-    /// bids when its last lot has closed, unless someone set the phase explicitly.
+    /// The phase in force at `now`. A published auction is open from `startsAt` (bids are
+    /// taken from then, before its opening schedule has written it), unless someone set the
+    /// phase explicitly; it is `pending` once its last lot has actually closed (soft close
+    /// may keep a lot open past the scheduled end), which the close writes.
     pub fn effective_status(&self, now: Timestamp) -> AuctionStatus {
         if self.manual_phase {
             return self.status;
         }
-        let last_close = self.last_lot_closes_at();
         match self.status {
-            AuctionStatus::Ready | AuctionStatus::Open if now >= last_close => {
-                AuctionStatus::Pending
-            }
             AuctionStatus::Ready if now >= self.starts_at => AuctionStatus::Open,
             status => status,
         }

@@ -27,6 +27,7 @@ pub mod kind {
         Session => "a session",
         Image => "an image",
         Notification => "a notification",
+        Offer => "a second-chance offer",
     }
 }
 
@@ -48,6 +49,7 @@ pub type UserId = Id<kind::User>;
 pub type SessionId = Id<kind::Session>;
 pub type ImageId = Id<kind::Image>;
 pub type NotificationId = Id<kind::Notification>;
+pub type OfferId = Id<kind::Offer>;
 
 /// A string that is not a UUID.
 #[derive(Debug, Error, PartialEq, Eq)]

@@ -48,6 +48,19 @@ impl Timestamp {
         self.0
     }
 
+    /// The instant as a Scheduler `at(...)` expression takes it (`2026-12-04T10:00:05`, UTC),
+    /// rounded up to the whole second so that a schedule never fires before it.
+    pub fn format_at(&self) -> String {
+        let millis = self.0.timestamp_subsec_millis();
+        let whole = if millis == 0 {
+            self.0
+        } else {
+            self.plus(TimeDelta::milliseconds(i64::from(1_000 - millis)))
+                .0
+        };
+        whole.format("%Y-%m-%dT%H:%M:%S").to_string()
+    }
+
     /// This instant moved by `delta` (unchanged if that would leave chrono's range, which
     /// spans hundreds of thousands of years).
     pub fn plus(&self, delta: TimeDelta) -> Self {

@@ -43,6 +43,9 @@ pub enum ApiError {
     /// A login with an unknown account or a wrong password (one answer for both).
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// A request that authenticates otherwise than with a token (a signed webhook) and failed.
+    #[error("unauthorized ({code}): {detail}")]
+    Unauthorized { code: &'static str, detail: String },
     #[error("forbidden ({code}): {detail}")]
     Forbidden { code: &'static str, detail: String },
     #[error("not found")]
@@ -91,7 +94,8 @@ impl ApiError {
             Self::Unauthenticated
             | Self::AccessTokenExpired
             | Self::InvalidRefreshToken
-            | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            | Self::InvalidCredentials
+            | Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound | Self::NotFoundSaying(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -123,7 +127,9 @@ impl ApiError {
                 "INVALID_CREDENTIALS",
                 "The login or the password is wrong.".to_string(),
             ),
-            Self::Forbidden { code, detail } => (*code, detail.clone()),
+            Self::Forbidden { code, detail } | Self::Unauthorized { code, detail } => {
+                (*code, detail.clone())
+            }
             Self::NotFound => ("NOT_FOUND", "No such resource.".to_string()),
             Self::NotFoundSaying(detail) => ("NOT_FOUND", (*detail).to_string()),
             Self::Conflict { code, detail, .. } => (*code, detail.clone()),

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::catalog::{AuctionStatus, ItemStatus};
-use crate::domain::{AuctionId, CurrencyAmount, ItemId, Timestamp};
+use crate::domain::{AuctionId, CurrencyAmount, ItemId, OfferId, Timestamp};
 
 /// An item as a subscriber first sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -91,6 +91,34 @@ pub enum ServerEvent {
         item_id: ItemId,
         ends_at: Timestamp,
         sequence: u64,
+    },
+    /// The item closed: `sold` (at `amount`) or `unsold` (`amount` is `null`).
+    ItemClosed {
+        auction_id: AuctionId,
+        item_id: ItemId,
+        status: ItemStatus,
+        amount: Option<CurrencyAmount>,
+        sequence: u64,
+    },
+    /// The auction moved to another phase.
+    AuctionPhaseChanged {
+        auction_id: AuctionId,
+        status: AuctionStatus,
+    },
+    /// To the winner: what they owe and by when.
+    PaymentDue {
+        auction_id: AuctionId,
+        item_id: ItemId,
+        amount: CurrencyAmount,
+        due_at: Timestamp,
+    },
+    /// To the bidder offered an item its winner did not pay for, at their own highest bid.
+    SecondChanceOffer {
+        offer_id: OfferId,
+        auction_id: AuctionId,
+        item_id: ItemId,
+        amount: CurrencyAmount,
+        expires_at: Timestamp,
     },
 }
 

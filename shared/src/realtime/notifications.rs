@@ -57,12 +57,39 @@ impl NotificationRecord {
         message: String,
         now: Timestamp,
     ) -> Self {
-        let name = format!("outbid_in_app:{item}:{sequence}");
+        Self::about_item(
+            NotificationKind::OutbidInApp,
+            &format!("{item}:{sequence}"),
+            user,
+            auction,
+            item,
+            message,
+            now,
+        )
+    }
+
+    /// A notification of `kind` about `item`, for the occurrence `occurrence` names (the
+    /// sale's round, the offer): its id follows from those, so an event delivered again
+    /// writes no second one.
+    pub fn about_item(
+        kind: NotificationKind,
+        occurrence: &str,
+        user: UserId,
+        auction: AuctionId,
+        item: ItemId,
+        message: String,
+        now: Timestamp,
+    ) -> Self {
+        let label = serde_json::to_value(kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let name = format!("{label}:{occurrence}");
         let id = NotificationId::from_uuid(Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes()));
         Self {
             id,
             user_id: user,
-            kind: NotificationKind::OutbidInApp,
+            kind,
             auction_id: auction,
             ref_type: "item".into(),
             ref_id: item.to_string(),

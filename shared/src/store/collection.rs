@@ -27,10 +27,11 @@ pub enum Collection {
     IdempotencyKeys,
     Connections,
     RealtimeTickets,
+    Offers,
 }
 
 impl Collection {
-    pub const ALL: [Collection; 23] = [
+    pub const ALL: [Collection; 24] = [
         Self::Auctions,
         Self::Users,
         Self::EmailIndex,
@@ -54,6 +55,7 @@ impl Collection {
         Self::IdempotencyKeys,
         Self::Connections,
         Self::RealtimeTickets,
+        Self::Offers,
     ];
 
     /// The collection's name: its table name without the stage prefix.
@@ -82,6 +84,7 @@ impl Collection {
             Self::IdempotencyKeys => "idempotency_keys",
             Self::Connections => "connections",
             Self::RealtimeTickets => "realtime_tickets",
+            Self::Offers => "offers",
         }
     }
 

@@ -80,8 +80,10 @@ impl Index {
         ("connectionId", S),
     );
 
+    pub const OFFERS_BY_BIDDER: Index = index(C::Offers, "byBidder", "bidderId", ("createdAt", S));
+
     /// Every index, for checking against the template.
-    pub const ALL: [Index; 19] = [
+    pub const ALL: [Index; 20] = [
         Self::AUCTIONS_BY_OWNER,
         Self::AUCTIONS_BY_STATUS,
         Self::USERS_BY_ENTITY,
@@ -101,6 +103,7 @@ impl Index {
         Self::NOTIFICATIONS_BY_USER,
         Self::NOTIFICATIONS_UNREAD_BY_USER,
         Self::CONNECTIONS_BY_AUCTION,
+        Self::OFFERS_BY_BIDDER,
     ];
 
     /// The attributes a start key (cursor) of a query on this index holds, with their types.

@@ -1,0 +1,312 @@
+//! The consumer of lifecycle events (function `event-lifecycle-fan-out`, fed by the bus's
+//! rule): turns each into the WebSocket events of the auction's watchers (`item_closed`,
+//! `auction_phase_changed`), the concerned bidder's own (`payment_due`,
+//! `second_chance_offer`) and their in-app notifications. Events name records, not people:
+//! who is concerned is read here. A notification's id follows from the event, so an event
+//! delivered twice writes one; pushes may repeat, which clients ignore (`sequence`, or the
+//! same state told again).
+
+use shared::catalog::{AuctionRecord, ItemRecord, ItemStatus};
+use shared::domain::{Money, Timestamp, UserId};
+use shared::lifecycle::events::EventDetail;
+use shared::lifecycle::{LifecycleEvent, OfferRecord, PaymentStatus};
+use shared::realtime::{NotificationKind, NotificationRecord, Pusher, ServerEvent};
+use shared::store::Read;
+
+use super::TransitionError;
+use crate::AppState;
+use crate::realtime::fan_out::{Delivery, notify};
+
+/// Delivers one event from the bus (its envelope as EventBridge sends it to Lambda).
+#[tracing::instrument(skip_all)]
+pub async fn event_lifecycle_fan_out(
+    state: &AppState,
+    pusher: &Pusher,
+    envelope: serde_json::Value,
+) -> Result<(), TransitionError> {
+    let detail: EventDetail = match serde_json::from_value(envelope["detail"].clone()) {
+        Ok(detail) => detail,
+        Err(error) => {
+            // Retrying would fail the same way.
+            tracing::error!(%error, "a bus event is not a lifecycle event");
+            return Ok(());
+        }
+    };
+    let mut delivery = Delivery::new(state, pusher);
+    let told = tell(state, &mut delivery, &detail.event).await;
+    delivery.forget_gone().await;
+    told?;
+    tracing::info!(
+        event = detail.event.detail_type(),
+        event.id = %detail.event_id,
+        "lifecycle event delivered"
+    );
+    Ok(())
+}
+
+async fn tell(
+    state: &AppState,
+    delivery: &mut Delivery<'_>,
+    event: &LifecycleEvent,
+) -> Result<(), TransitionError> {
+    let undelivered = |error: crate::realtime::fan_out::Undelivered| {
+        TransitionError::Unexpected(error.to_string())
+    };
+    match event {
+        LifecycleEvent::AuctionPhaseChanged { auction_id, to, .. } => {
+            let pushed = ServerEvent::AuctionPhaseChanged {
+                auction_id: *auction_id,
+                status: *to,
+            };
+            delivery
+                .tell(*auction_id, None, &pushed)
+                .await
+                .map_err(undelivered)?;
+        }
+        LifecycleEvent::ItemClosed {
+            auction_id,
+            item_id,
+            status,
+        } => {
+            let Some((item, auction)) = item_and_auction(state, *item_id).await? else {
+                return Ok(());
+            };
+            let sold = item.sale.as_ref().filter(|_| *status == ItemStatus::Sold);
+            let amount = sold.map(|sale| shown(&item, sale.amount)).transpose()?;
+            let pushed = ServerEvent::ItemClosed {
+                auction_id: *auction_id,
+                item_id: *item_id,
+                status: *status,
+                amount,
+                sequence: item.bidding.accepted,
+            };
+            delivery
+                .tell(*auction_id, None, &pushed)
+                .await
+                .map_err(undelivered)?;
+            if let (Some(sale), Some(amount)) = (sold.filter(|s| s.round == 0), amount) {
+                let message = format!(
+                    "You won \u{201c}{}\u{201d} at {amount} {}. Please pay by {}.",
+                    item.name,
+                    currency_code(&item),
+                    shown_time(sale.due_at, &auction)
+                );
+                write(
+                    state,
+                    &auction,
+                    NotificationKind::ItemWon,
+                    &format!("{item_id}:0"),
+                    sale.winner,
+                    &item,
+                    message,
+                )
+                .await?;
+            }
+        }
+        LifecycleEvent::PaymentDue {
+            auction_id,
+            item_id,
+            round,
+            due_at,
+        } => {
+            let Some((item, _)) = item_and_auction(state, *item_id).await? else {
+                return Ok(());
+            };
+            let Some(sale) = item
+                .sale
+                .as_ref()
+                .filter(|s| s.round == *round && s.payment_status == PaymentStatus::Unpaid)
+            else {
+                return Ok(()); // paid or passed on since
+            };
+            let pushed = ServerEvent::PaymentDue {
+                auction_id: *auction_id,
+                item_id: *item_id,
+                amount: shown(&item, sale.amount)?,
+                due_at: *due_at,
+            };
+            delivery
+                .tell(*auction_id, Some(sale.winner), &pushed)
+                .await
+                .map_err(undelivered)?;
+        }
+        LifecycleEvent::PaymentReminder {
+            item_id,
+            round,
+            due_at,
+            ..
+        } => {
+            let Some((item, auction)) = item_and_auction(state, *item_id).await? else {
+                return Ok(());
+            };
+            let Some(sale) = item
+                .sale
+                .as_ref()
+                .filter(|s| s.round == *round && s.payment_status == PaymentStatus::Unpaid)
+            else {
+                return Ok(());
+            };
+            if auction.notifications.payment_reminders {
+                let message = format!(
+                    "Reminder: \u{201c}{}\u{201d} is yours once paid; the payment is due by {}.",
+                    item.name,
+                    shown_time(*due_at, &auction)
+                );
+                write(
+                    state,
+                    &auction,
+                    NotificationKind::PaymentReminder,
+                    &format!("{item_id}:{round}"),
+                    sale.winner,
+                    &item,
+                    message,
+                )
+                .await?;
+            }
+        }
+        LifecycleEvent::PaymentOverdue { item_id, round, .. } => {
+            let Some((item, auction)) = item_and_auction(state, *item_id).await? else {
+                return Ok(());
+            };
+            // The non-paying winner is the last one passed over.
+            let Some(winner) = item.passed_over.last().copied() else {
+                return Ok(());
+            };
+            let message = format!(
+                "The payment for \u{201c}{}\u{201d} was not made in time; the item has been offered to another bidder.",
+                item.name
+            );
+            write(
+                state,
+                &auction,
+                NotificationKind::PaymentOverdue,
+                &format!("{item_id}:{round}"),
+                winner,
+                &item,
+                message,
+            )
+            .await?;
+        }
+        LifecycleEvent::OfferMade {
+            auction_id,
+            item_id,
+            offer_id,
+            expires_at,
+        } => {
+            let Some(offer) = state
+                .store
+                .get::<OfferRecord>(&offer_id.to_string(), Read::Strong)
+                .await?
+            else {
+                return Ok(());
+            };
+            let Some((item, auction)) = item_and_auction(state, *item_id).await? else {
+                return Ok(());
+            };
+            let amount = shown(&item, offer.amount)?;
+            let pushed = ServerEvent::SecondChanceOffer {
+                offer_id: *offer_id,
+                auction_id: *auction_id,
+                item_id: *item_id,
+                amount,
+                expires_at: *expires_at,
+            };
+            delivery
+                .tell(*auction_id, Some(offer.bidder_id), &pushed)
+                .await
+                .map_err(undelivered)?;
+            let message = format!(
+                "Second chance: \u{201c}{}\u{201d} can be yours at your bid of {amount} {}; answer by {}.",
+                item.name,
+                currency_code(&item),
+                shown_time(*expires_at, &auction)
+            );
+            write(
+                state,
+                &auction,
+                NotificationKind::SecondChanceOffer,
+                &offer_id.to_string(),
+                offer.bidder_id,
+                &item,
+                message,
+            )
+            .await?;
+        }
+        LifecycleEvent::OfferExpired { .. } => {}
+    }
+    Ok(())
+}
+
+async fn item_and_auction(
+    state: &AppState,
+    item_id: shared::domain::ItemId,
+) -> Result<Option<(ItemRecord, AuctionRecord)>, TransitionError> {
+    let Some(item) = state
+        .store
+        .get::<ItemRecord>(&item_id.to_string(), Read::Strong)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let auction = state
+        .store
+        .get::<AuctionRecord>(&item.auction_id.to_string(), Read::Eventual)
+        .await?;
+    Ok(auction.map(|auction| (item, auction)))
+}
+
+/// Writes a notification once, if the auction writes in-app notifications.
+async fn write(
+    state: &AppState,
+    auction: &AuctionRecord,
+    kind: NotificationKind,
+    occurrence: &str,
+    user: UserId,
+    item: &ItemRecord,
+    message: String,
+) -> Result<(), TransitionError> {
+    if !auction.notifications.in_app_enabled {
+        return Ok(());
+    }
+    let record = NotificationRecord::about_item(
+        kind,
+        occurrence,
+        user,
+        auction.id,
+        item.id,
+        message,
+        state.clock.now(),
+    );
+    notify(state, &record).await?;
+    Ok(())
+}
+
+fn shown(
+    item: &ItemRecord,
+    amount: Money,
+) -> Result<shared::domain::CurrencyAmount, TransitionError> {
+    amount
+        .in_currency(item.terms.as_ref().map(|t| t.currency).unwrap_or_default())
+        .map_err(|error| TransitionError::Unexpected(error.to_string()))
+}
+
+fn currency_code(item: &ItemRecord) -> &'static str {
+    item.terms
+        .as_ref()
+        .map(|t| t.currency.code())
+        .unwrap_or("USD")
+}
+
+/// `at` in the auction's time zone (`4 Dec 2026, 14:05 Europe/London`).
+fn shown_time(at: Timestamp, auction: &AuctionRecord) -> String {
+    match auction.time_zone.parse::<chrono_tz::Tz>() {
+        Ok(zone) => format!(
+            "{} {}",
+            at.datetime()
+                .with_timezone(&zone)
+                .format("%-d %b %Y, %H:%M"),
+            auction.time_zone
+        ),
+        Err(_) => format!("{} UTC", at.datetime().format("%-d %b %Y, %H:%M")),
+    }
+}

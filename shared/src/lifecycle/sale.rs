@@ -1,0 +1,79 @@
+//! What an item's close leaves on it: the sale (its winner, the amount, the payment deadline,
+//! the payment status) and, once a winner did not pay, the offer to the next bidder.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Money, OfferId, Timestamp, UserId};
+use crate::store::number::money;
+
+/// Where a sale's payment stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PaymentStatus {
+    Unpaid,
+    Paid,
+    /// The deadline passed unpaid: the item is offered to the next bidder.
+    Overdue,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Unpaid => "unpaid",
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::Overdue => "overdue",
+        }
+    }
+}
+
+/// How the item was won.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SaleKind {
+    /// The leader when the item closed.
+    Online,
+    /// Bought at the buy-now price, which closed the item at once.
+    BuyNow,
+    /// Accepted from a second-chance offer.
+    SecondChance,
+}
+
+/// The item's sale: locked to `winner` until it is paid, or passed on once the deadline
+/// passes unpaid. `round` counts the sales of the item (0 for the close's own).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sale {
+    /// Private: shown to no one but those who run the auction as a bidder number.
+    pub winner: UserId,
+    pub bidder_number: u32,
+    #[serde(with = "money")]
+    pub amount: Money,
+    pub sold_at: Timestamp,
+    pub due_at: Timestamp,
+    pub payment_status: PaymentStatus,
+    pub round: u32,
+    pub kind: SaleKind,
+    /// The half-way reminder was sent.
+    #[serde(default)]
+    pub reminded: bool,
+    #[serde(default)]
+    pub paid_at: Option<Timestamp>,
+}
+
+impl Sale {
+    /// When the half-way reminder is due.
+    pub fn reminder_at(&self) -> Timestamp {
+        let half = (self.due_at.millis() - self.sold_at.millis()) / 2;
+        self.sold_at.plus(chrono::TimeDelta::milliseconds(half))
+    }
+}
+
+/// The second-chance offer an overdue sale is waiting on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingOffer {
+    pub offer_id: OfferId,
+    pub bidder: UserId,
+    pub round: u32,
+    pub expires_at: Timestamp,
+}
