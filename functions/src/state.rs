@@ -51,6 +51,9 @@ impl AppState {
     /// The state from parts (tests build it with their own store and clock).
     pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
         let tokens = AccessTokens::from_config(&config.auth)?;
+        shared::catalog::draft::allow_payment_windows_from(
+            config.lifecycle.min_payment_window_secs,
+        );
         Ok(Self {
             config,
             store,

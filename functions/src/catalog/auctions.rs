@@ -46,7 +46,6 @@ pub async fn post_auctions(state: &AppState, request: Request) -> Result<Respons
         AuctionSettings::default(),
         input.settings.unwrap_or_default(),
         currency,
-        spans,
         &mut checks,
     );
     if !checks.is_empty() {

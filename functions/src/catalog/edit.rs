@@ -335,7 +335,6 @@ pub async fn patch_auctions_auction(
                 auction.settings.clone(),
                 input,
                 auction.currency,
-                &state.config.lifecycle,
                 &mut edits.checks,
             );
             edits.set("settings", to_attribute(&settings)?);

@@ -3,6 +3,8 @@
 //! are also [`FieldRule`]s, applied while the body is parsed; the rules relating fields (the
 //! schedule, the prices, a ladder in the auction's currency) are checked once it parsed.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -162,9 +164,39 @@ pub struct SecondsWithin<const MIN: u32, const MAX: u32>;
 /// A span of seconds from 0 to an hour (soft close, stagger).
 pub type UpToAnHour = SecondsWithin<0, 3_600>;
 
-/// How long winners (and second-chance bidders) have to pay: up to 7 days, in seconds; at
-/// least `MIN_PAYMENT_WINDOW_SECONDS` (10 minutes deployed), checked in [`settings`].
-pub type PaymentWindow = SecondsWithin<1, 604_800>;
+/// The shortest payment window this process allows (`MIN_PAYMENT_WINDOW_SECONDS`, set once
+/// at cold start from configuration).
+static SHORTEST_PAYMENT_WINDOW: AtomicU32 = AtomicU32::new(600);
+
+/// Sets the shortest payment window [`PaymentWindow`] allows (cold start only).
+pub fn allow_payment_windows_from(seconds: u32) {
+    SHORTEST_PAYMENT_WINDOW.store(seconds, Ordering::Relaxed);
+}
+
+/// How long winners (and second-chance bidders) have to pay: from `MIN_PAYMENT_WINDOW_SECONDS`
+/// (10 minutes deployed) to 7 days, in seconds.
+pub struct PaymentWindow;
+
+impl FieldRule for PaymentWindow {
+    type Input = u32;
+    type Value = u32;
+
+    fn check(seconds: u32) -> Result<u32, String> {
+        let shortest = SHORTEST_PAYMENT_WINDOW.load(Ordering::Relaxed);
+        if (shortest..=604_800).contains(&seconds) {
+            Ok(seconds)
+        } else {
+            Err(format!("must be from {shortest} to 604800 seconds"))
+        }
+    }
+
+    fn mistyped() -> Option<String> {
+        let shortest = SHORTEST_PAYMENT_WINDOW.load(Ordering::Relaxed);
+        Some(format!(
+            "must be a whole number of seconds from {shortest} to 604800"
+        ))
+    }
+}
 
 impl<const MIN: u32, const MAX: u32> FieldRule for SecondsWithin<MIN, MAX> {
     type Input = u32;
@@ -262,19 +294,9 @@ pub fn settings(
     base: AuctionSettings,
     input: SettingsInput,
     currency: Currency,
-    spans: &LifecycleConfig,
     checks: &mut Checks,
 ) -> AuctionSettings {
     let mut settings = base;
-    let shortest = spans.min_payment_window_secs;
-    for (field, value) in [
-        ("settings.paymentWindowSec", input.payment_window_sec),
-        ("settings.offerWindowSec", input.offer_window_sec),
-    ] {
-        if value.is_some_and(|seconds| seconds < shortest) {
-            checks.fail(field, format!("must be from {shortest} to 604800 seconds"));
-        }
-    }
     if input.offer_window_sec.is_some() {
         settings.offer_window_sec = input.offer_window_sec;
     }
@@ -567,7 +589,7 @@ mod tests {
     fn settings_are_bounded() {
         assert_eq!(UpToAnHour::check(3_600), Ok(3_600));
         assert!(UpToAnHour::check(3_601).is_err());
-        assert!(PaymentWindow::check(0).is_err());
+        assert!(PaymentWindow::check(60).is_err());
         assert!(PaymentWindow::check(604_801).is_err());
         assert_eq!(PaymentWindow::check(600), Ok(600));
         assert_eq!(
@@ -589,42 +611,14 @@ mod tests {
             ..Default::default()
         };
         let base = AuctionSettings::default();
-        let spans = LifecycleConfig::default();
-        let settings = settings(base.clone(), input, Currency::USD, &spans, &mut checks);
+        let settings = settings(base.clone(), input, Currency::USD, &mut checks);
         assert_eq!(settings.stagger_sec, 30);
         assert_eq!(settings.buyer_premium_percent, Decimal::new(125, 1));
         assert_eq!(settings.payment_window_sec, base.payment_window_sec);
         assert_eq!(checks.0.len(), 1);
         assert_eq!(checks.0[0].field, "settings.increments");
         // The shortest payment window is configuration: 600 s deployed.
-        let short = SettingsInput {
-            payment_window_sec: Some(60),
-            offer_window_sec: Some(59),
-            ..Default::default()
-        };
-        let mut checks = Checks::default();
-        super::settings(
-            base.clone(),
-            short.clone(),
-            Currency::USD,
-            &spans,
-            &mut checks,
-        );
-        let fields: Vec<_> = checks.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["settings.paymentWindowSec", "settings.offerWindowSec"]
-        );
-        let lowered = LifecycleConfig {
-            min_payment_window_secs: 3,
-            ..LifecycleConfig::default()
-        };
-        let mut checks = Checks::default();
-        let applied = super::settings(base, short, Currency::USD, &lowered, &mut checks);
-        assert!(checks.is_empty());
-        assert_eq!(
-            (applied.payment_window_sec, applied.offer_window_sec),
-            (60, Some(59))
-        );
+        assert!(PaymentWindow::check(599).is_err());
+        assert_eq!(PaymentWindow::check(604_800), Ok(604_800));
     }
 }
