@@ -2,7 +2,6 @@
 //! gives each lot its staggered close, and issues a private auction its code, all in one
 //! transaction with its audit entry.
 
-use chrono::TimeDelta;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::audit::{AuditAction, AuditRecord};
@@ -181,12 +180,11 @@ async fn arm_schedules(state: &AppState, auction: &AuctionRecord, items: &[ItemR
         auction_id: auction.id,
     };
     crate::lifecycle::arm(state, &opening, auction.starts_at).await;
-    let stagger = i64::from(auction.settings.stagger_sec);
-    let closes: Vec<(Transition, Timestamp)> = (0i64..)
+    let closes: Vec<(Transition, Timestamp)> = (0u32..)
         .zip(items)
         .map(|(lot, item)| {
-            let at = auction.ends_at.plus(TimeDelta::seconds(lot * stagger));
-            (Transition::ItemClose { item_id: item.id }, at)
+            let close = Transition::ItemClose { item_id: item.id };
+            (close, auction.lot_closes_at(lot))
         })
         .collect();
     futures_util::stream::iter(closes)
@@ -204,9 +202,8 @@ fn frozen_lot(
     lot_number: u32,
     now: Timestamp,
 ) -> Result<Update, ApiError> {
-    let stagger = i64::from(lot_number) * i64::from(auction.settings.stagger_sec);
-    let ends_at = auction.ends_at.plus(TimeDelta::seconds(stagger));
     let terms = BiddingTerms::of(auction, lot_number);
+    let ends_at = terms.scheduled_close;
     Ok(Update::new(
         "SET #lotNumber = :lot, #endsAt = :endsAt, #terms = :terms, #updatedAt = :now \
          ADD #version :one",

@@ -31,7 +31,6 @@ pub struct BiddingTerms {
 impl BiddingTerms {
     /// The terms of lot `lot_number` of `auction`.
     pub fn of(auction: &AuctionRecord, lot_number: u32) -> Self {
-        let stagger = i64::from(lot_number) * i64::from(auction.settings.stagger_sec);
         Self {
             auction_owner: auction.owner_id,
             event_type: auction.event_type,
@@ -40,7 +39,7 @@ impl BiddingTerms {
             soft_close_window_sec: auction.settings.soft_close_window_sec,
             soft_close_extension_sec: auction.settings.soft_close_extension_sec,
             buyer_premium_percent: auction.settings.buyer_premium_percent,
-            scheduled_close: auction.ends_at.plus(TimeDelta::seconds(stagger)),
+            scheduled_close: auction.lot_closes_at(lot_number),
         }
     }
 }

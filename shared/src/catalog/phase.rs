@@ -62,11 +62,11 @@ impl AuctionRecord {
         matches!(self.status, AuctionStatus::Ready | AuctionStatus::Open) && now >= self.starts_at
     }
 
-    /// When the last lot closes, before any soft-close extension.
-    pub fn last_lot_closes_at(&self) -> Timestamp {
-        let lots = i64::from(self.item_count.saturating_sub(1));
+    /// When lot `lot_number` (0-based) closes, before any soft-close extension: the
+    /// auction's end plus the stagger.
+    pub fn lot_closes_at(&self, lot_number: u32) -> Timestamp {
         self.ends_at.plus(chrono::TimeDelta::seconds(
-            lots * i64::from(self.settings.stagger_sec),
+            i64::from(lot_number) * i64::from(self.settings.stagger_sec),
         ))
     }
 }
