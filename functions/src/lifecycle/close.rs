@@ -7,16 +7,17 @@
 use std::time::Duration;
 
 use chrono::TimeDelta;
+use rust_decimal::Decimal;
 use shared::audit::{AuditAction, AuditRecord};
 use shared::bidding::TotalsRecord;
 use shared::catalog::{AuctionRecord, ItemRecord, ItemStatus};
-use shared::domain::{ItemId, Money, Timestamp};
+use shared::domain::{ItemId, Timestamp};
 use shared::lifecycle::{LifecycleEvent, PaymentStatus, Sale, SaleKind, Transition};
-use shared::store::{
-    AttributeValue, Collection, Condition, Read, StoreError, Update, n, s, to_attribute,
-};
+use shared::store::{Collection, Condition, StoreError, Update, n, s, to_attribute};
 
-use super::{TransitionError, arm, phase, publish};
+use super::{
+    Holding, TransitionError, arm, phase, publish, read_auction, read_item, totals_move, wait_until,
+};
 use crate::AppState;
 
 /// How long a close that fired early waits for its lot's `endsAt` before it re-arms itself
@@ -25,30 +26,18 @@ pub fn longest_wait(state: &AppState) -> Duration {
     Duration::from_secs(u64::from(state.config.lifecycle.close_lead_secs) + 90)
 }
 
-/// Whether a close may wait for its time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Waiting {
-    /// Up to this long (a schedule that fired early on purpose).
-    UpTo(Duration),
-    /// Not at all (the sweeper closes only what is due).
-    Never,
-}
-
-/// Closes `item_id` once its effective `endsAt` has passed: waits for it when that is near,
-/// re-arms its schedule for the new time when a soft-close extension moved it further.
+/// Closes `item_id` once its effective `endsAt` has passed: waits for it when that is at
+/// most `longest` away (none for the sweeper, which closes only what is due), re-arms its
+/// schedule for the new time when a soft-close extension moved it further.
 pub async fn close_item(
     state: &AppState,
     item_id: ItemId,
-    waiting: Waiting,
+    longest: Duration,
 ) -> Result<(), TransitionError> {
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let Some(item) = state
-            .store
-            .get::<ItemRecord>(&item_id.to_string(), Read::Strong)
-            .await?
-        else {
+        let Some(item) = read_item(state, item_id).await? else {
             return Ok(()); // deleted with its auction
         };
         if !matches!(item.status, ItemStatus::Upcoming | ItemStatus::Open) {
@@ -61,28 +50,16 @@ pub async fn close_item(
         if item.terms.is_none() {
             return Ok(()); // its auction is not published: nothing closes
         }
-        let now = state.clock.now();
-        if now < item.ends_at {
-            let left = Duration::from_millis(
-                u64::try_from(item.ends_at.millis() - now.millis()).unwrap_or(0),
-            );
-            match waiting {
-                Waiting::UpTo(longest) if left <= longest => {
-                    tokio::time::sleep(left).await;
-                    continue; // a late bid may have moved it again
-                }
-                _ => {
-                    tracing::info!(item.id = %item.id, ends_at = %item.ends_at, "close re-armed for the lot's new end");
-                    arm(state, &Transition::ItemClose { item_id }, item.ends_at).await;
-                    return Ok(());
-                }
+        if state.clock.now() < item.ends_at {
+            let close = Transition::ItemClose { item_id };
+            if wait_until(state, &close, item.ends_at, longest).await {
+                continue; // a late bid may have moved it again
             }
+            tracing::info!(item.id = %item.id, ends_at = %item.ends_at, "close re-armed for the lot's new end");
+            return Ok(());
         }
-        let auction = state
-            .store
-            .get::<AuctionRecord>(&item.auction_id.to_string(), Read::Strong)
-            .await?
-            .ok_or_else(|| TransitionError::Unexpected(format!("item {item_id} has no auction")))?;
+        let now = state.clock.now();
+        let auction = read_auction(state, &item).await?;
         let sale = sale_at_close(&item, &auction, now);
         match state
             .store
@@ -197,8 +174,14 @@ fn close_writes(
             .update(Collection::Items, &item.id.to_string(), update)?;
     if let (Some(leader), Some(price)) = (&item.bidding.leader, item.bidding.price) {
         let totals = match sale {
-            Some(_) => won_update(item, now),
-            None => lost_update(item, price, now),
+            Some(_) => totals_move(
+                item,
+                Decimal::ZERO,
+                Some(Holding::Leading),
+                Some(Holding::Won),
+                now,
+            ),
+            None => totals_move(item, -price.amount(), Some(Holding::Leading), None, now),
         };
         transaction = transaction.update(
             Collection::Totals,
@@ -218,27 +201,6 @@ fn close_writes(
     }
     audit.auction_id = Some(item.auction_id);
     Ok(transaction.create(&audit)?)
-}
-
-/// The winner's totals: the item moves from the ones they lead to the ones they won.
-pub fn won_update(item: &ItemRecord, now: Timestamp) -> Update {
-    Update::new("DELETE #items :item ADD #won :item SET #updatedAt = :now")
-        .name("#items", "items")
-        .name("#won", "won")
-        .name("#updatedAt", "updatedAt")
-        .value(":item", AttributeValue::Ss(vec![item.id.to_string()]))
-        .value(":now", s(now.to_string()))
-}
-
-/// A leader's totals when the item closes below its reserve: they lose it and its price.
-fn lost_update(item: &ItemRecord, price: Money, now: Timestamp) -> Update {
-    Update::new("ADD #subtotal :delta DELETE #items :item SET #updatedAt = :now")
-        .name("#subtotal", "subtotal")
-        .name("#items", "items")
-        .name("#updatedAt", "updatedAt")
-        .value(":delta", n(-price.amount()))
-        .value(":item", AttributeValue::Ss(vec![item.id.to_string()]))
-        .value(":now", s(now.to_string()))
 }
 
 /// Schedules the sale's reminder (half-way) and deadline.

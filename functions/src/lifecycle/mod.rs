@@ -19,9 +19,13 @@ pub mod phase;
 pub mod sweep;
 pub mod transition;
 
-use shared::domain::Timestamp;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use shared::catalog::{AuctionRecord, ItemRecord};
+use shared::domain::{ItemId, Timestamp};
 use shared::lifecycle::{BusError, LifecycleEvent, Transition};
-use shared::store::StoreError;
+use shared::store::{AttributeValue, Read, StoreError, Update, n, s};
 
 use crate::AppState;
 
@@ -82,4 +86,114 @@ pub async fn arm(state: &AppState, transition: &Transition, at: Timestamp) {
         ),
         Err(error) => tracing::warn!(%error, "a schedule was not created; the sweeper will run it"),
     }
+}
+
+/// Whether `transition`, due `at`, may run now. Up to `longest` early, it waits for its time;
+/// further off (a soft-close extension, a schedule that fired too early) it is re-armed for
+/// then and does not run.
+pub async fn wait_until(
+    state: &AppState,
+    transition: &Transition,
+    at: Timestamp,
+    longest: Duration,
+) -> bool {
+    let left = at.millis() - state.clock.now().millis();
+    let Ok(left) = u64::try_from(left) else {
+        return true;
+    };
+    let left = Duration::from_millis(left);
+    if left.is_zero() {
+        return true;
+    }
+    if left <= longest {
+        tokio::time::sleep(left).await;
+        return true;
+    }
+    arm(state, transition, at).await;
+    false
+}
+
+/// Which of a bidder's item sets in their totals an item leaves or joins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holding {
+    /// `items`: the lots they lead.
+    Leading,
+    /// `won`: the lots locked to them.
+    Won,
+}
+
+impl Holding {
+    fn attribute(self) -> &'static str {
+        match self {
+            Holding::Leading => "items",
+            Holding::Won => "won",
+        }
+    }
+}
+
+/// A bidder's totals as the item moves `from` one of their sets `to` another (either may be
+/// none), their subtotal moving by `delta`.
+pub fn totals_move(
+    item: &ItemRecord,
+    delta: Decimal,
+    from: Option<Holding>,
+    to: Option<Holding>,
+    now: Timestamp,
+) -> Update {
+    let mut add = Vec::new();
+    if !delta.is_zero() {
+        add.push("#subtotal :delta");
+    }
+    if to.is_some() {
+        add.push("#to :item");
+    }
+    let mut expression = String::new();
+    if !add.is_empty() {
+        expression.push_str(&format!("ADD {} ", add.join(", ")));
+    }
+    if from.is_some() {
+        expression.push_str("DELETE #from :item ");
+    }
+    expression.push_str("SET #updatedAt = :now");
+    let mut update = Update::new(expression)
+        .name("#updatedAt", "updatedAt")
+        .value(":now", s(now.to_string()));
+    if !delta.is_zero() {
+        update = update
+            .name("#subtotal", "subtotal")
+            .value(":delta", n(delta));
+    }
+    if from.is_some() || to.is_some() {
+        update = update.value(":item", AttributeValue::Ss(vec![item.id.to_string()]));
+    }
+    if let Some(from) = from {
+        update = update.name("#from", from.attribute());
+    }
+    if let Some(to) = to {
+        update = update.name("#to", to.attribute());
+    }
+    update
+}
+
+/// The item, read strongly; `None` once deleted.
+pub async fn read_item(
+    state: &AppState,
+    item_id: ItemId,
+) -> Result<Option<ItemRecord>, StoreError> {
+    state
+        .store
+        .get::<ItemRecord>(&item_id.to_string(), Read::Strong)
+        .await
+}
+
+/// The item's auction, read strongly.
+pub async fn read_auction(
+    state: &AppState,
+    item: &ItemRecord,
+) -> Result<AuctionRecord, TransitionError> {
+    state
+        .store
+        .get::<AuctionRecord>(&item.auction_id.to_string(), Read::Strong)
+        .await?
+        .ok_or_else(|| TransitionError::Unexpected(format!("item {} has no auction", item.id)))
 }

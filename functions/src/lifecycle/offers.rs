@@ -19,8 +19,8 @@ use shared::store::{
 };
 
 use super::close::arm_payment;
-use super::payment::{PassedOn, gained_win, pass_on};
-use super::{TransitionError, publish_after};
+use super::payment::{LONGEST_WAIT, PassedOn, pass_on};
+use super::{Holding, TransitionError, publish_after, totals_move};
 use crate::AppState;
 
 /// An offer as the bidder it was made to sees it.
@@ -221,7 +221,7 @@ pub async fn post_offers_offer_accept(
         .update(
             Collection::Totals,
             &TotalsRecord::key(item.auction_id, offer.bidder_id),
-            gained_win(&item, offer.amount, now),
+            totals_move(&item, offer.amount.amount(), None, Some(Holding::Won), now),
         )?
         .create(&audit)?;
     match state.store.transact(transaction).await {
@@ -306,7 +306,7 @@ pub async fn expire(state: &AppState, offer_id: OfferId) -> Result<(), Transitio
         return Ok(());
     }
     let transition = shared::lifecycle::Transition::OfferExpiry { offer_id };
-    if !super::payment::due(state, &transition, offer.expires_at).await {
+    if !super::wait_until(state, &transition, offer.expires_at, LONGEST_WAIT).await {
         return Ok(());
     }
     pass_on(state, &offer, OfferStatus::Expired, None).await?;

@@ -15,16 +15,17 @@ use shared::lifecycle::{
     LifecycleEvent, OfferRecord, OfferStatus, PaymentStatus, PendingOffer, Transition,
 };
 use shared::store::{
-    AttributeValue, Collection, Condition, Read, StoreError, Transaction, Update, n, s,
-    to_attribute,
+    AttributeValue, Collection, Condition, StoreError, Transaction, Update, n, s, to_attribute,
 };
 
-use super::{TransitionError, arm, phase, publish};
+use super::{
+    Holding, TransitionError, arm, phase, publish, read_auction, read_item, totals_move, wait_until,
+};
 use crate::AppState;
 use crate::bidding::replay::item_bids;
 
 /// A step that fired this close to its time waits for it; one further off is re-armed.
-const LONGEST_WAIT: Duration = Duration::from_secs(90);
+pub const LONGEST_WAIT: Duration = Duration::from_secs(90);
 
 /// Sends the half-way reminder of sale `round`, once.
 pub async fn remind(state: &AppState, item_id: ItemId, round: u32) -> Result<(), TransitionError> {
@@ -48,7 +49,14 @@ pub async fn remind(state: &AppState, item_id: ItemId, round: u32) -> Result<(),
             return Ok(publish(state, &[event]).await?);
         }
         let at = sale.reminder_at();
-        if !due(state, &Transition::PaymentReminder { item_id, round }, at).await {
+        if !wait_until(
+            state,
+            &Transition::PaymentReminder { item_id, round },
+            at,
+            LONGEST_WAIT,
+        )
+        .await
+        {
             return Ok(());
         }
         let update = Update::new("SET #sale.#reminded = :true ADD #version :one")
@@ -92,13 +100,8 @@ pub async fn deadline(
             }
             PaymentStatus::Unpaid => {}
         }
-        if !due(
-            state,
-            &Transition::PaymentDeadline { item_id, round },
-            sale.due_at,
-        )
-        .await
-        {
+        let transition = Transition::PaymentDeadline { item_id, round };
+        if !wait_until(state, &transition, sale.due_at, LONGEST_WAIT).await {
             return Ok(());
         }
         let now = state.clock.now();
@@ -118,7 +121,7 @@ pub async fn deadline(
             .update(
                 Collection::Totals,
                 &TotalsRecord::key(item.auction_id, sale.winner),
-                lost_win(&item, sale.amount, now),
+                totals_move(&item, -sale.amount.amount(), Some(Holding::Won), None, now),
             )?
             .create(&audit)?;
         let transaction = hand_on(transaction, &item, &passed_over, next.as_ref(), true, now)?;
@@ -421,61 +424,4 @@ pub fn next_bidder(
     ranked
         .first()
         .map(|(bidder, (amount, _, number))| (*bidder, *number, *amount))
-}
-
-/// A winner's totals when their sale passes on: they lose the item and its price.
-fn lost_win(item: &ItemRecord, amount: Money, now: Timestamp) -> Update {
-    Update::new("ADD #subtotal :delta DELETE #won :item SET #updatedAt = :now")
-        .name("#subtotal", "subtotal")
-        .name("#won", "won")
-        .name("#updatedAt", "updatedAt")
-        .value(":delta", n(-amount.amount()))
-        .value(":item", AttributeValue::Ss(vec![item.id.to_string()]))
-        .value(":now", s(now.to_string()))
-}
-
-/// A bidder's totals when they win the item at `amount` (an accepted offer, a late payment
-/// that takes the item back).
-pub fn gained_win(item: &ItemRecord, amount: Money, now: Timestamp) -> Update {
-    Update::new("ADD #subtotal :delta, #won :item SET #updatedAt = :now")
-        .name("#subtotal", "subtotal")
-        .name("#won", "won")
-        .name("#updatedAt", "updatedAt")
-        .value(":delta", n(amount.amount()))
-        .value(":item", AttributeValue::Ss(vec![item.id.to_string()]))
-        .value(":now", s(now.to_string()))
-}
-
-async fn read_item(state: &AppState, item_id: ItemId) -> Result<Option<ItemRecord>, StoreError> {
-    state
-        .store
-        .get::<ItemRecord>(&item_id.to_string(), Read::Strong)
-        .await
-}
-
-async fn read_auction(
-    state: &AppState,
-    item: &ItemRecord,
-) -> Result<AuctionRecord, TransitionError> {
-    state
-        .store
-        .get::<AuctionRecord>(&item.auction_id.to_string(), Read::Strong)
-        .await?
-        .ok_or_else(|| TransitionError::Unexpected(format!("item {} has no auction", item.id)))
-}
-
-/// Whether `transition`, due `at`, may run now: when `at` is near it waits for it; further
-/// off, it is re-armed for then.
-pub async fn due(state: &AppState, transition: &Transition, at: Timestamp) -> bool {
-    let left = at.millis() - state.clock.now().millis();
-    if left <= 0 {
-        return true;
-    }
-    let left = Duration::from_millis(u64::try_from(left).unwrap_or(0));
-    if left <= LONGEST_WAIT {
-        tokio::time::sleep(left).await;
-        return true;
-    }
-    arm(state, transition, at).await;
-    false
 }

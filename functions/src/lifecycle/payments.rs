@@ -19,8 +19,7 @@ use shared::store::{
     Collection, Condition, Read, StoreError, Transaction, Update, n, s, to_attribute,
 };
 
-use super::payment::gained_win;
-use super::phase;
+use super::{Holding, phase, totals_move};
 use crate::AppState;
 use crate::catalog::items::visible_item;
 
@@ -389,7 +388,7 @@ fn payment_writes(
         transaction = transaction.update(
             Collection::Totals,
             &TotalsRecord::key(item.auction_id, sale.winner),
-            gained_win(item, sale.amount, now),
+            totals_move(item, sale.amount.amount(), None, Some(Holding::Won), now),
         )?;
     }
     let mut audit = AuditRecord::new(AuditAction::PaymentStatusChanged, actor, now)

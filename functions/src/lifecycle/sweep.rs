@@ -9,7 +9,7 @@ use shared::catalog::{AuctionRecord, AuctionStatus, ItemRecord, ItemStatus};
 use shared::lifecycle::PaymentStatus;
 use shared::store::{Index, Query, Read, s};
 
-use super::close::{Waiting, close_item};
+use super::close::close_item;
 use super::{TransitionError, offers, open, payment, phase};
 use crate::AppState;
 use crate::catalog::publish::MAX_LOTS;
@@ -114,7 +114,7 @@ async fn sweep_auction(state: &AppState, auction: &AuctionRecord, report: &mut S
         if matches!(item.status, ItemStatus::Upcoming | ItemStatus::Open) {
             if item.terms.is_some() && now >= item.ends_at {
                 count(
-                    close_item(state, item.id, Waiting::Never).await,
+                    close_item(state, item.id, std::time::Duration::ZERO).await,
                     &mut report.closed,
                     &mut report.failed,
                 );

@@ -4,7 +4,7 @@
 
 use shared::lifecycle::Transition;
 
-use super::close::{Waiting, close_item, longest_wait};
+use super::close::{close_item, longest_wait};
 use super::{TransitionError, offers, open, payment};
 use crate::AppState;
 
@@ -16,9 +16,7 @@ pub async fn schedule_transition(
     let started = state.clock.now();
     let outcome = match transition {
         Transition::AuctionOpen { auction_id } => open::open_auction(state, auction_id).await,
-        Transition::ItemClose { item_id } => {
-            close_item(state, item_id, Waiting::UpTo(longest_wait(state))).await
-        }
+        Transition::ItemClose { item_id } => close_item(state, item_id, longest_wait(state)).await,
         Transition::PaymentReminder { item_id, round } => {
             payment::remind(state, item_id, round).await
         }
