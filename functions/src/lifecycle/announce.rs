@@ -7,14 +7,15 @@
 //! same state told again).
 
 use shared::catalog::{AuctionRecord, ItemRecord, ItemStatus};
-use shared::domain::{Money, Timestamp, UserId};
+use shared::domain::{Timestamp, UserId};
 use shared::lifecycle::events::EventDetail;
-use shared::lifecycle::{LifecycleEvent, OfferRecord, PaymentStatus};
+use shared::lifecycle::{LifecycleEvent, OfferRecord};
 use shared::realtime::{NotificationKind, NotificationRecord, Pusher, ServerEvent};
 use shared::store::Read;
 
 use super::TransitionError;
 use crate::AppState;
+use crate::catalog::view::shown;
 use crate::realtime::fan_out::{Delivery, notify};
 
 /// Delivers one event from the bus (its envelope as EventBridge sends it to Lambda).
@@ -72,7 +73,9 @@ async fn tell(
                 return Ok(());
             };
             let sold = item.sale.as_ref().filter(|_| *status == ItemStatus::Sold);
-            let amount = sold.map(|sale| shown(&item, sale.amount)).transpose()?;
+            let amount = sold
+                .map(|sale| shown(sale.amount, auction.currency))
+                .transpose()?;
             let pushed = ServerEvent::ItemClosed {
                 auction_id: *auction_id,
                 item_id: *item_id,
@@ -88,7 +91,7 @@ async fn tell(
                 let message = format!(
                     "You won \u{201c}{}\u{201d} at {amount} {}. Please pay by {}.",
                     item.name,
-                    currency_code(&item),
+                    auction.currency.code(),
                     shown_time(sale.due_at, &auction)
                 );
                 write(
@@ -109,20 +112,16 @@ async fn tell(
             round,
             due_at,
         } => {
-            let Some((item, _)) = item_and_auction(state, *item_id).await? else {
+            let Some((item, auction)) = item_and_auction(state, *item_id).await? else {
                 return Ok(());
             };
-            let Some(sale) = item
-                .sale
-                .as_ref()
-                .filter(|s| s.round == *round && s.payment_status == PaymentStatus::Unpaid)
-            else {
+            let Some(sale) = item.unpaid_sale(*round) else {
                 return Ok(()); // paid or passed on since
             };
             let pushed = ServerEvent::PaymentDue {
                 auction_id: *auction_id,
                 item_id: *item_id,
-                amount: shown(&item, sale.amount)?,
+                amount: shown(sale.amount, auction.currency)?,
                 due_at: *due_at,
             };
             delivery
@@ -139,11 +138,7 @@ async fn tell(
             let Some((item, auction)) = item_and_auction(state, *item_id).await? else {
                 return Ok(());
             };
-            let Some(sale) = item
-                .sale
-                .as_ref()
-                .filter(|s| s.round == *round && s.payment_status == PaymentStatus::Unpaid)
-            else {
+            let Some(sale) = item.unpaid_sale(*round) else {
                 return Ok(());
             };
             if auction.notifications.payment_reminders {
@@ -203,7 +198,7 @@ async fn tell(
             let Some((item, auction)) = item_and_auction(state, *item_id).await? else {
                 return Ok(());
             };
-            let amount = shown(&item, offer.amount)?;
+            let amount = shown(offer.amount, auction.currency)?;
             let pushed = ServerEvent::SecondChanceOffer {
                 offer_id: *offer_id,
                 auction_id: *auction_id,
@@ -218,7 +213,7 @@ async fn tell(
             let message = format!(
                 "Second chance: \u{201c}{}\u{201d} can be yours at your bid of {amount} {}; answer by {}.",
                 item.name,
-                currency_code(&item),
+                auction.currency.code(),
                 shown_time(*expires_at, &auction)
             );
             write(
@@ -279,22 +274,6 @@ async fn write(
     );
     notify(state, &record).await?;
     Ok(())
-}
-
-fn shown(
-    item: &ItemRecord,
-    amount: Money,
-) -> Result<shared::domain::CurrencyAmount, TransitionError> {
-    amount
-        .in_currency(item.terms.as_ref().map(|t| t.currency).unwrap_or_default())
-        .map_err(|error| TransitionError::Unexpected(error.to_string()))
-}
-
-fn currency_code(item: &ItemRecord) -> &'static str {
-    item.terms
-        .as_ref()
-        .map(|t| t.currency.code())
-        .unwrap_or("USD")
 }
 
 /// `at` in the auction's time zone (`4 Dec 2026, 14:05 Europe/London`).

@@ -228,11 +228,7 @@ pub fn closed_events(item: &ItemRecord) -> Vec<LifecycleEvent> {
         item_id: item.id,
         status: item.status,
     }];
-    if let Some(sale) = item
-        .sale
-        .as_ref()
-        .filter(|s| s.round == 0 && s.payment_status == PaymentStatus::Unpaid)
-    {
+    if let Some(sale) = item.unpaid_sale(0) {
         events.push(LifecycleEvent::PaymentDue {
             auction_id: item.auction_id,
             item_id: item.id,

@@ -68,6 +68,15 @@ impl Sale {
     }
 }
 
+impl crate::catalog::ItemRecord {
+    /// The item's sale of `round` while it waits for its payment.
+    pub fn unpaid_sale(&self, round: u32) -> Option<&Sale> {
+        self.sale
+            .as_ref()
+            .filter(|sale| sale.round == round && sale.payment_status == PaymentStatus::Unpaid)
+    }
+}
+
 /// The second-chance offer an overdue sale is waiting on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
