@@ -6,13 +6,7 @@ use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let state = functions::AppState::from_env().await?;
-    let endpoint = state
-        .config
-        .realtime
-        .management_endpoint
-        .clone()
-        .ok_or("WEBSOCKET_MANAGEMENT_ENDPOINT is not set; the fan-out cannot start")?;
-    let pusher = shared::realtime::Pusher::connect(&endpoint).await;
+    let pusher = shared::realtime::Pusher::from_config(&state.config.realtime).await?;
     let (state, pusher) = (&state, &pusher);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::dynamodb::Event>| async move {

@@ -40,6 +40,16 @@ impl Pusher {
         }
     }
 
+    /// The client of the configured `WEBSOCKET_MANAGEMENT_ENDPOINT`, for a function that
+    /// cannot start without one.
+    pub async fn from_config(config: &crate::config::RealtimeConfig) -> Result<Self, &'static str> {
+        let endpoint = config
+            .management_endpoint
+            .as_deref()
+            .ok_or("WEBSOCKET_MANAGEMENT_ENDPOINT is not set; the fan-out cannot start")?;
+        Ok(Self::connect(endpoint).await)
+    }
+
     /// Sends `frame` to `connection`; a throttled post is retried with backoff.
     pub async fn post(&self, connection: &str, frame: &str) -> Result<(), PushError> {
         let mut delay = Duration::from_millis(50);
