@@ -64,7 +64,7 @@ pub async fn advance(state: &AppState, auction_id: AuctionId) -> Result<(), Tran
 }
 
 /// The auction's lots, read strongly (the index only names them: it lags their writes).
-async fn items_of(
+pub(super) async fn items_of(
     state: &AppState,
     auction: &AuctionRecord,
 ) -> Result<Vec<ItemRecord>, TransitionError> {

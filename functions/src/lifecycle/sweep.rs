@@ -5,14 +5,13 @@
 //! passed, offers lapsed).
 
 use serde::Serialize;
-use shared::catalog::{AuctionRecord, AuctionStatus, ItemRecord, ItemStatus};
+use shared::catalog::{AuctionRecord, AuctionStatus, ItemStatus};
 use shared::lifecycle::PaymentStatus;
-use shared::store::{Index, Query, Read, s};
+use shared::store::{Index, Query, s};
 
 use super::close::close_item;
 use super::{TransitionError, offers, open, payment, phase};
 use crate::AppState;
-use crate::catalog::publish::MAX_LOTS;
 
 /// What one sweep found and ran.
 #[derive(Debug, Default, Serialize)]
@@ -83,34 +82,16 @@ async fn sweep_auction(state: &AppState, auction: &AuctionRecord, report: &mut S
             &mut report.failed,
         );
     }
-    let items: Vec<ItemRecord> = match state
-        .store
-        .query_at_most(Index::ITEMS_BY_AUCTION, &auction.id.to_string(), MAX_LOTS)
-        .await
-    {
-        Ok(Some(items)) => items,
-        Ok(None) => return,
+    // Read strongly: the index lags, the items themselves say whether a step is due.
+    let items = match phase::items_of(state, auction).await {
+        Ok(items) => items,
         Err(error) => {
             tracing::warn!(auction.id = %auction.id, %error, "the lots were not read");
             report.failed += 1;
             return;
         }
     };
-    for listed in items {
-        // The index lags: the item itself says whether a step is due.
-        let item = match state
-            .store
-            .get::<ItemRecord>(&listed.id.to_string(), Read::Strong)
-            .await
-        {
-            Ok(Some(item)) => item,
-            Ok(None) => continue,
-            Err(error) => {
-                tracing::warn!(item.id = %listed.id, %error, "a lot was not read");
-                report.failed += 1;
-                continue;
-            }
-        };
+    for item in items {
         if matches!(item.status, ItemStatus::Upcoming | ItemStatus::Open) {
             if item.terms.is_some() && now >= item.ends_at {
                 count(
