@@ -370,8 +370,17 @@ async fn websocket_routes_and_triggers_are_named_after_what_invokes_them() -> an
     }
     // Schedules and the bus: schedule-<what it does> for the one-time schedules' target and
     // the rate schedule's, event-<bus>-<what it does> for a bus rule's.
-    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
-    let target = intrinsic_text(&globals["SCHEDULE_TARGET_ARN"]).context("SCHEDULE_TARGET_ARN")?;
+    let targets: BTreeSet<String> = of_type("AWS::Serverless::Function")
+        .iter()
+        .filter_map(|(_, f)| {
+            intrinsic_text(&f["Properties"]["Environment"]["Variables"]["SCHEDULE_TARGET_ARN"])
+        })
+        .collect();
+    let [target] = Vec::from_iter(targets)
+        .try_into()
+        .map_err(|found: Vec<String>| {
+            anyhow::anyhow!("every function that schedules names one target, not {found:?}")
+        })?;
     let target_name = target
         .rsplit("function:${Stage}-")
         .next()
