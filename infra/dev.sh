@@ -79,16 +79,21 @@ target/debug/load-seeds
 # gets both keys; deployed, only the functions that issue tokens get the private one.
 target/debug/dev-keys "$root/.local/jwt"
 export JWT_PUBLIC_KEY="$(cat "$root/.local/jwt/public.pem")"
-# The key that seals list cursors, made once like the token keys.
-[[ -s "$root/.local/cursor.key" ]] || (umask 077; head -c 32 /dev/urandom | base64 > "$root/.local/cursor.key")
+# The key that seals list cursors, and the payment provider's webhook signing key, made
+# once like the token keys (a test signs its webhooks with the file's key).
+for key in cursor payment-webhook; do
+  [[ -s "$root/.local/$key.key" ]] || (umask 077; head -c 32 /dev/urandom | base64 > "$root/.local/$key.key")
+done
 # Secrets live in Secrets Manager, as deployed: moto's, on the same local endpoint. The
 # functions get only the secrets' names and read them at cold start.
 export SECRETSMANAGER_ENDPOINT=${SECRETSMANAGER_ENDPOINT:-$DYNAMODB_ENDPOINT}
 export JWT_PRIVATE_KEY_SECRET="${TABLE_PREFIX}auction-platform/jwt-private-key"
 export CURSOR_KEY_SECRET="${TABLE_PREFIX}auction-platform/cursor-key"
+export PAYMENT_WEBHOOK_KEY_SECRET="${TABLE_PREFIX}auction-platform/payment-webhook-key"
 python infra/local_secrets.py "$SECRETSMANAGER_ENDPOINT" \
   "$JWT_PRIVATE_KEY_SECRET=$root/.local/jwt/private.pem" \
-  "$CURSOR_KEY_SECRET=$root/.local/cursor.key"
+  "$CURSOR_KEY_SECRET=$root/.local/cursor.key" \
+  "$PAYMENT_WEBHOOK_KEY_SECRET=$root/.local/payment-webhook.key"
 
 port_free "$api_port" || { echo "error: port $api_port is busy (set API_PORT)" >&2; exit 1; }
 # The WebSocket API, and its @connections endpoint the functions post to (they inherit this).
@@ -96,6 +101,18 @@ export WS_PORT=${WS_PORT:-9001}
 export WEBSOCKET_MANAGEMENT_ENDPOINT="http://127.0.0.1:$WS_PORT"
 export WEBSOCKET_URL="ws://127.0.0.1:$WS_PORT"
 port_free "$WS_PORT" || { echo "error: port $WS_PORT is busy (set WS_PORT)" >&2; exit 1; }
+# EventBridge Scheduler and the lifecycle bus, in the emulator: the functions arm one-time
+# schedules that invoke schedule-transition, and publish lifecycle events, as deployed.
+# MIN_AUCTION_SECONDS, MIN_PAYMENT_WINDOW_SECONDS and CLOSE_LEAD_SECONDS pass through from
+# this environment (shorter windows for a quick run end to end).
+export SERVICES_PORT=${SERVICES_PORT:-9002}
+port_free "$SERVICES_PORT" || { echo "error: port $SERVICES_PORT is busy (set SERVICES_PORT)" >&2; exit 1; }
+export SCHEDULER_ENDPOINT="http://127.0.0.1:$SERVICES_PORT"
+export EVENTBRIDGE_ENDPOINT="http://127.0.0.1:$SERVICES_PORT"
+export SCHEDULE_GROUP="${TABLE_PREFIX}lifecycle"
+export SCHEDULE_TARGET_ARN="arn:aws:lambda:$AWS_REGION:000000000000:function:schedule-transition"
+export SCHEDULE_ROLE_ARN="arn:aws:iam::000000000000:role/local-scheduler"
+export EVENT_BUS_NAME="${TABLE_PREFIX}lifecycle"
 API_PORT=$api_port FUNCTION_CONCURRENCY=$concurrency \
   setsid target/debug/emulator >"$logs/functions.log" 2>&1 &
 started+=($!)
@@ -107,6 +124,7 @@ cat <<INFO
 Local stack is up:
   API base URL     $base
   WebSocket URL    $WEBSOCKET_URL
+  Scheduler, bus   $SCHEDULER_ENDPOINT
   Health           $base/health
   OpenAPI          $base/openapi.json
   DynamoDB         $DYNAMODB_ENDPOINT  (tables "${TABLE_PREFIX}*")

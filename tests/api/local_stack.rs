@@ -268,6 +268,7 @@ async fn make_dev_stops_cleanly_on_sigterm() -> anyhow::Result<()> {
     let options = StackOptions {
         shared_dynamodb: false,
         dynamo_port: Some(dynamo_port),
+        ..StackOptions::default()
     };
     let stack =
         tokio::task::spawn_blocking(move || LocalStack::start("sigterm", &options)).await??;

@@ -40,6 +40,7 @@ fn main() -> anyhow::Result<()> {
         &StackOptions {
             shared_dynamodb: false,
             dynamo_port: Some(free_port()?),
+            ..StackOptions::default()
         },
     )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

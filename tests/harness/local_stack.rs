@@ -30,6 +30,8 @@ pub struct LocalStack {
     pub api_port: u16,
     /// The WebSocket API (and its `@connections`): `ws://127.0.0.1:<port>`.
     pub ws_url: String,
+    /// Scheduler and EventBridge: `http://127.0.0.1:<port>`.
+    pub services_url: String,
     pub table_prefix: String,
     pub output: PathBuf,
     /// `LOCAL_LOGS`: `dynamodb.log` and `functions.log` (the emulator's and every function's).
@@ -42,13 +44,24 @@ pub struct StackOptions {
     /// Use the test run's DynamoDB endpoint instead of starting a server of its own.
     pub shared_dynamodb: bool,
     pub dynamo_port: Option<u16>,
+    /// More environment for `make dev` (the lifecycle's short windows).
+    pub env: Vec<(&'static str, &'static str)>,
 }
+
+/// The shared stack's lifecycle, in seconds where a deployed stage has minutes: auctions and
+/// payment windows as short as a test needs, and closes armed two seconds early.
+pub const SHORT_WINDOWS: [(&str, &str); 3] = [
+    ("MIN_AUCTION_SECONDS", "2"),
+    ("MIN_PAYMENT_WINDOW_SECONDS", "2"),
+    ("CLOSE_LEAD_SECONDS", "2"),
+];
 
 impl LocalStack {
     /// Starts `infra/dev.sh` and waits until it reports that the stack is up.
     pub fn start(name: &str, options: &StackOptions) -> anyhow::Result<Self> {
         let api_port = free_port()?;
         let ws_port = free_port()?;
+        let services_port = free_port()?;
         let table_prefix = format!(
             "{name}-{}-",
             &uuid::Uuid::new_v4().simple().to_string()[..8]
@@ -62,6 +75,8 @@ impl LocalStack {
             .arg(repo_root().join("infra/dev.sh"))
             .env("API_PORT", api_port.to_string())
             .env("WS_PORT", ws_port.to_string())
+            .env("SERVICES_PORT", services_port.to_string())
+            .envs(options.env.iter().copied())
             .env("TABLE_PREFIX", &table_prefix)
             .env("LOCAL_LOGS", &logs)
             .env_remove("DYNAMODB_ENDPOINT")
@@ -81,6 +96,7 @@ impl LocalStack {
             base: format!("http://127.0.0.1:{api_port}"),
             api_port,
             ws_url: format!("ws://127.0.0.1:{ws_port}"),
+            services_url: format!("http://127.0.0.1:{services_port}"),
             table_prefix,
             output,
             logs,
@@ -148,6 +164,11 @@ pub fn shared_stack_ws() -> anyhow::Result<String> {
     with_shared_stack(|stack| stack.ws_url.clone())
 }
 
+/// The Scheduler and EventBridge endpoint of the run's shared stack.
+pub fn shared_stack_services() -> anyhow::Result<String> {
+    with_shared_stack(|stack| stack.services_url.clone())
+}
+
 /// The prefix of the shared stack's tables (on the run's endpoint, [`super::endpoint`]).
 pub fn shared_stack_prefix() -> anyhow::Result<String> {
     with_shared_stack(|stack| stack.table_prefix.clone())
@@ -168,6 +189,7 @@ fn with_shared_stack<T>(read: impl FnOnce(&LocalStack) -> T) -> anyhow::Result<T
             "stack",
             &StackOptions {
                 shared_dynamodb: true,
+                env: SHORT_WINDOWS.to_vec(),
                 ..StackOptions::default()
             },
         )

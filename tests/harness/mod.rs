@@ -18,7 +18,7 @@ pub use fixtures::{api_request, body_json, request};
 pub use local_dynamo::{LocalDynamo, endpoint, free_port, repo_root};
 pub use local_stack::{
     Exchange, LocalStack, StackOptions, exchange, shared_stack, shared_stack_logs,
-    shared_stack_prefix, shared_stack_ws, stop_shared_stack,
+    shared_stack_prefix, shared_stack_services, shared_stack_ws, stop_shared_stack,
 };
 pub use round_trips::{RoundTrips, counted_store};
 pub use socket::{FRAME_WAIT, Socket, ticket_url};

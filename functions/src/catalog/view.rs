@@ -9,6 +9,7 @@ use shared::catalog::{
 };
 use shared::domain::{AuctionId, Currency, CurrencyAmount, ItemId, Money, Timestamp, UserId};
 use shared::http::ApiError;
+use shared::lifecycle::PaymentStatus;
 
 /// `amount` as clients see money in `currency` (a stored amount that does not fit is our bug).
 pub(crate) fn shown(amount: Money, currency: Currency) -> Result<CurrencyAmount, ApiError> {
@@ -166,6 +167,59 @@ pub struct ItemView {
     /// For the owner, managers and staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reserve_price: Option<CurrencyAmount>,
+    /// A `sold` item's sale: all of it for the winner and those who run the auction, only
+    /// its amount for others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sale: Option<SaleView>,
+}
+
+/// A sold item's sale, as the caller may see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SaleView {
+    pub amount: CurrencyAmount,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bidder_number: Option<u32>,
+    /// When the payment is due; past it, the item is offered to the next bidder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_status: Option<PaymentStatus>,
+    /// 0 for the close's own sale, one more for each accepted second-chance offer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+}
+
+impl SaleView {
+    /// `item`'s sale, when it is sold, as `shown_as` may see it.
+    fn of(item: &ItemRecord, shown_as: &Shown<'_>) -> Result<Option<Self>, ApiError> {
+        let Some(sale) = item
+            .sale
+            .as_ref()
+            .filter(|_| shown_as.status == ItemStatus::Sold)
+        else {
+            return Ok(None);
+        };
+        let amount = shown(sale.amount, shown_as.currency)?;
+        let concerned = shown_as.sees_private || shown_as.viewer == Some(sale.winner);
+        Ok(Some(if concerned {
+            Self {
+                amount,
+                bidder_number: Some(sale.bidder_number),
+                due_at: Some(sale.due_at),
+                payment_status: Some(sale.payment_status),
+                round: Some(sale.round),
+            }
+        } else {
+            Self {
+                amount,
+                bidder_number: None,
+                due_at: None,
+                payment_status: None,
+                round: None,
+            }
+        }))
+    }
 }
 
 impl ItemView {
@@ -235,6 +289,7 @@ impl ItemView {
             created_at: item.created_at,
             updated_at: item.updated_at,
             reserve_price,
+            sale: SaleView::of(item, &shown_as)?,
         })
     }
 }

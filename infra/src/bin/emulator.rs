@@ -7,17 +7,23 @@
 //!
 //! Functions with `Type: DynamoDB` events get their tables' stream records (polled every
 //! `STREAM_POLL_MS`, default 100), and tables with TTL lose their expired items (swept every
-//! `TTL_SWEEP_SECS`, default 60), as on AWS.
+//! `TTL_SWEEP_SECS`, default 60), as on AWS. EventBridge Scheduler and `PutEvents` answer on
+//! `SERVICES_PORT` (default 9002): one-time schedules invoke their target function at their
+//! time, events reach the functions whose `EventBridgeRule` matches them, and `ScheduleV2`
+//! rate schedules fire at their rate.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use infra::emulator::events::EventBus;
 use infra::emulator::http_api::HttpFront;
 use infra::emulator::lambda::Lambda;
 use infra::emulator::reload::Sources;
 use infra::emulator::routes::HttpApi;
+use infra::emulator::scheduler::SchedulerApi;
+use infra::emulator::services::ServicesFront;
 use infra::emulator::websocket::{Settings, WebSocketFront};
 use infra::emulator::websocket_routes::WebSocketApi;
 use tokio::net::TcpListener;
@@ -77,6 +83,25 @@ async fn main() -> anyhow::Result<()> {
         }
         None => tracing::info!("template.yaml declares no WebSocket API: no WebSocket listener"),
     }
+    let (rules, rates) = infra::emulator::events::from_template(&template)?;
+    let services_port: u16 = setting("SERVICES_PORT", 9002)?;
+    let listener = TcpListener::bind(("127.0.0.1", services_port))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{services_port}"))?;
+    tracing::info!(
+        url = %format!("http://127.0.0.1:{services_port}"),
+        rules = rules.len(),
+        rate_schedules = rates.len(),
+        "Scheduler and EventBridge listening"
+    );
+    let scheduler = Arc::new(SchedulerApi::default());
+    tokio::spawn(scheduler.clone().run(lambda.clone()));
+    tokio::spawn(infra::emulator::events::run_rates(rates, lambda.clone()));
+    let services = Arc::new(ServicesFront {
+        scheduler,
+        bus: EventBus::new(rules, lambda.clone()),
+    });
+    tokio::spawn(services.serve(listener));
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("binding 127.0.0.1:{port}"))?;

@@ -49,19 +49,16 @@ pub fn from_template(template_yaml: &str) -> anyhow::Result<(Vec<Rule>, Vec<Rate
     let template: Yaml = yaml_serde::from_str(template_yaml).context("parsing template.yaml")?;
     let mut rules = Vec::new();
     let mut rates = Vec::new();
-    let resources = template["Resources"].as_mapping().cloned().unwrap_or_default();
-    for (_, resource) in resources {
+    let resources = template["Resources"]
+        .as_mapping()
+        .cloned()
+        .unwrap_or_default();
+    for (logical_id, resource) in resources {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
             continue;
         }
         let properties = &resource["Properties"];
-        let Some(function) = properties["CodeUri"]
-            .as_str()
-            .and_then(|uri| uri.strip_prefix("target/lambda/"))
-            .map(|name| name.trim_end_matches('/').to_string())
-        else {
-            continue;
-        };
+        let function = super::routes::binary_name(&logical_id, properties)?;
         for (_, event) in properties["Events"].as_mapping().into_iter().flatten() {
             let event_properties = &event["Properties"];
             match event["Type"].as_str() {
@@ -203,7 +200,9 @@ async fn deliver<I: Invoker>(invoker: Arc<I>, rule: Rule, envelope: Bytes, detai
                 tracing::info!(function = %rule.function, event = %detail_type, attempt, "event delivered");
                 return;
             }
-            Err(error) => tracing::warn!(function = %rule.function, event = %detail_type, %error, "event delivery failed"),
+            Err(error) => {
+                tracing::warn!(function = %rule.function, event = %detail_type, %error, "event delivery failed")
+            }
         }
         tokio::time::sleep(delay).await;
         delay *= 2;

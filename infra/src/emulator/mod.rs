@@ -1,11 +1,15 @@
 //! The local emulator of the AWS services the functions run under: API Gateway's HTTP and
-//! WebSocket APIs in front of Lambda, which runs the real function binaries. Nothing in the
+//! WebSocket APIs in front of Lambda, which runs the real function binaries; the DynamoDB
+//! stream triggers and TTL; EventBridge Scheduler and an EventBridge bus. Nothing in the
 //! functions knows it is local: they get the events and the Runtime API that AWS gives them.
 
+pub mod events;
 pub mod http_api;
 pub mod lambda;
 pub mod reload;
 pub mod routes;
+pub mod scheduler;
+pub mod services;
 pub mod streams;
 pub mod ttl;
 pub mod websocket;

@@ -65,7 +65,10 @@ impl SchedulerApi {
         query: &str,
         body: &[u8],
     ) -> Response<Full<Bytes>> {
-        let Some(name) = path.strip_prefix("/schedules/").filter(|n| !n.contains('/')) else {
+        let Some(name) = path
+            .strip_prefix("/schedules/")
+            .filter(|n| !n.contains('/'))
+        else {
             return not_found("no such Scheduler operation");
         };
         let name = percent_decode(name);
@@ -75,7 +78,10 @@ impl SchedulerApi {
                 let Ok(definition) = serde_json::from_slice::<Value>(body) else {
                     return validation("the body is not JSON");
                 };
-                let group = definition["GroupName"].as_str().unwrap_or("default").to_string();
+                let group = definition["GroupName"]
+                    .as_str()
+                    .unwrap_or("default")
+                    .to_string();
                 let schedule = match parse(&definition, &group) {
                     Ok(schedule) => schedule,
                     Err(reason) => return validation(&reason),
@@ -99,11 +105,17 @@ impl SchedulerApi {
                 self.wake.notify_one();
                 ok(json!({"ScheduleArn": arn(&group, &name)}))
             }
-            Method::DELETE => match self.schedules().remove(&(group_in_query.clone(), name.clone())) {
+            Method::DELETE => match self
+                .schedules()
+                .remove(&(group_in_query.clone(), name.clone()))
+            {
                 Some(_) => ok(json!({})),
                 None => not_found(&format!("Schedule {name} does not exist.")),
             },
-            Method::GET => match self.schedules().get(&(group_in_query.clone(), name.clone())) {
+            Method::GET => match self
+                .schedules()
+                .get(&(group_in_query.clone(), name.clone()))
+            {
                 Some(schedule) => {
                     let mut shown = schedule.definition.clone();
                     shown["Name"] = json!(name);
@@ -199,7 +211,9 @@ fn parse(definition: &Value, group: &str) -> Result<Schedule, String> {
         .strip_prefix("at(")
         .and_then(|rest| rest.strip_suffix(')'))
         .ok_or("only one-time at(...) schedules are emulated")?;
-    let zone = definition["ScheduleExpressionTimezone"].as_str().unwrap_or("UTC");
+    let zone = definition["ScheduleExpressionTimezone"]
+        .as_str()
+        .unwrap_or("UTC");
     if zone != "UTC" {
         return Err(format!("only UTC is emulated, not {zone}"));
     }
@@ -215,8 +229,12 @@ fn parse(definition: &Value, group: &str) -> Result<Schedule, String> {
     if target["RoleArn"].as_str().is_none() {
         return Err("Target.RoleArn is required".into());
     }
-    let retries = target["RetryPolicy"]["MaximumRetryAttempts"].as_u64().unwrap_or(185);
-    let max_age = target["RetryPolicy"]["MaximumEventAgeInSeconds"].as_u64().unwrap_or(86_400);
+    let retries = target["RetryPolicy"]["MaximumRetryAttempts"]
+        .as_u64()
+        .unwrap_or(185);
+    let max_age = target["RetryPolicy"]["MaximumEventAgeInSeconds"]
+        .as_u64()
+        .unwrap_or(86_400);
     Ok(Schedule {
         group: group.to_string(),
         expression,

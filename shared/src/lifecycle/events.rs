@@ -25,7 +25,8 @@ pub enum LifecycleEvent {
         from: AuctionStatus,
         to: AuctionStatus,
     },
-    /// `sold` (sale `round` 0) or `unsold`.
+    /// `sold` (sale `round` 0) or `unsold`: at the close, or once the last second-chance
+    /// offer came to nothing.
     ItemClosed {
         auction_id: AuctionId,
         item_id: ItemId,
@@ -103,7 +104,11 @@ impl LifecycleEvent {
             LifecycleEvent::AuctionPhaseChanged { auction_id, to, .. } => {
                 format!("{auction_id}:{}", to.as_str())
             }
-            LifecycleEvent::ItemClosed { item_id, .. } => item_id.to_string(),
+            // An item closes `sold` or `unsold` once each at most: `unsold` again after its
+            // sale passed on to no one.
+            LifecycleEvent::ItemClosed {
+                item_id, status, ..
+            } => format!("{item_id}:{status:?}"),
             LifecycleEvent::PaymentDue { item_id, round, .. }
             | LifecycleEvent::PaymentReminder { item_id, round, .. }
             | LifecycleEvent::PaymentOverdue { item_id, round, .. } => format!("{item_id}:{round}"),
@@ -156,5 +161,23 @@ mod tests {
         assert_eq!(back.event_id, event.event_id());
         assert_eq!(event.event_id(), event.clone().event_id());
         assert!(LifecycleEvent::DETAIL_TYPES.contains(&event.detail_type()));
+    }
+
+    #[test]
+    fn an_item_sold_at_its_close_and_unsold_later_closes_twice() {
+        let (auction_id, item_id) = (AuctionId::new(), ItemId::new());
+        let closed = |status| LifecycleEvent::ItemClosed {
+            auction_id,
+            item_id,
+            status,
+        };
+        assert_ne!(
+            closed(ItemStatus::Sold).event_id(),
+            closed(ItemStatus::Unsold).event_id()
+        );
+        assert_eq!(
+            closed(ItemStatus::Sold).event_id(),
+            closed(ItemStatus::Sold).event_id()
+        );
     }
 }
