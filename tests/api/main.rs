@@ -10,6 +10,7 @@ mod catalog;
 mod deployment;
 mod documents;
 mod identity;
+mod lifecycle;
 mod local_stack;
 mod lockout;
 mod messages;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         messages::trials(),
         bounds::trials(),
         realtime::trials(),
+        lifecycle::trials(),
         local_stack::trials(),
     ]
     .into_iter()

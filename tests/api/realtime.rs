@@ -50,13 +50,13 @@ const PASSWORD: &str = "dev-password-123";
 
 /// The shared stack: its HTTP base, its WebSocket URL and its tables' prefix.
 #[derive(Clone, Debug)]
-struct Stack {
-    base: String,
-    ws: String,
-    prefix: String,
+pub(crate) struct Stack {
+    pub(crate) base: String,
+    pub(crate) ws: String,
+    pub(crate) prefix: String,
 }
 
-async fn stack() -> anyhow::Result<Stack> {
+pub(crate) async fn stack() -> anyhow::Result<Stack> {
     tokio::task::spawn_blocking(|| {
         Ok(Stack {
             base: shared_stack()?,
@@ -69,7 +69,7 @@ async fn stack() -> anyhow::Result<Stack> {
 
 impl Stack {
     /// One call to the API, JSON in and out.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: &str,
         path: &str,
@@ -89,7 +89,7 @@ impl Stack {
     }
 
     /// A call that must answer `status`; answers its JSON body.
-    async fn expect(
+    pub(crate) async fn expect(
         &self,
         status: u16,
         method: &str,
@@ -111,7 +111,7 @@ impl Stack {
     }
 
     /// A seeded account, signed in.
-    async fn seeded(&self, login: &str) -> anyhow::Result<User> {
+    pub(crate) async fn seeded(&self, login: &str) -> anyhow::Result<User> {
         let signed_in = self
             .expect(
                 200,
@@ -125,7 +125,7 @@ impl Stack {
     }
 
     /// A new bidder of this test's own (self-registered accounts may bid).
-    async fn newcomer(&self) -> anyhow::Result<User> {
+    pub(crate) async fn newcomer(&self) -> anyhow::Result<User> {
         let name = format!("rt{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let registered = self
             .expect(
@@ -144,7 +144,7 @@ impl Stack {
 
     /// A `event_type` auction of `artist` with `lots` lots starting at 10.00, published, and
     /// opened by hand when `open`. Starts in 5 minutes (unless opened), closes in 25.
-    async fn auction(
+    pub(crate) async fn auction(
         &self,
         artist: &User,
         event_type: &str,
@@ -154,6 +154,23 @@ impl Stack {
     ) -> anyhow::Result<Auction> {
         let starts = Utc::now() + chrono::Duration::minutes(5);
         let ends = starts + chrono::Duration::minutes(20);
+        let items: Vec<Value> = (0..lots)
+            .map(|lot| json!({"name": format!("Lot {lot}"), "type": "silent", "startingPrice": "10.00"}))
+            .collect();
+        self.timed_auction(artist, event_type, settings, &items, (starts, ends), open)
+            .await
+    }
+
+    /// Like [`Stack::auction`], with these items (their bodies), from `starts` to `ends`.
+    pub(crate) async fn timed_auction(
+        &self,
+        artist: &User,
+        event_type: &str,
+        settings: Value,
+        lots: &[Value],
+        (starts, ends): (DateTime<Utc>, DateTime<Utc>),
+        open: bool,
+    ) -> anyhow::Result<Auction> {
         let mut body = json!({
             "name": format!("Live {}", &uuid::Uuid::new_v4().simple().to_string()[..10]),
             "eventType": event_type, "timeZone": "UTC",
@@ -168,14 +185,14 @@ impl Stack {
             .await?;
         let id = text(&created, "id")?;
         let mut items = Vec::new();
-        for lot in 0..lots {
+        for lot in lots {
             let item = self
                 .expect(
                     201,
                     "POST",
                     &format!("/auctions/{id}/items"),
                     token,
-                    Some(json!({"name": format!("Lot {lot}"), "type": "silent", "startingPrice": "10.00"})),
+                    Some(lot.clone()),
                 )
                 .await?;
             items.push(text(&item, "id")?);
@@ -220,7 +237,7 @@ impl Stack {
     }
 
     /// `user` bids `amount` (with a maximum, if given) on `item`; the `201` answer.
-    async fn bid(
+    pub(crate) async fn bid(
         &self,
         user: &User,
         item: &str,
@@ -242,13 +259,13 @@ impl Stack {
     }
 
     /// A ticket of `user` (`POST /realtime/tickets`).
-    async fn ticket(&self, user: &User) -> anyhow::Result<Value> {
+    pub(crate) async fn ticket(&self, user: &User) -> anyhow::Result<Value> {
         self.expect(201, "POST", "/realtime/tickets", Some(&user.token), None)
             .await
     }
 
     /// A connection signed in as `user`, through a ticket.
-    async fn socket_of(&self, user: &User) -> anyhow::Result<Socket> {
+    pub(crate) async fn socket_of(&self, user: &User) -> anyhow::Result<Socket> {
         let ticket = self.ticket(user).await?;
         Socket::connect(&ticket_url(
             &text(&ticket, "url")?,
@@ -258,12 +275,16 @@ impl Stack {
     }
 
     /// An anonymous connection.
-    async fn anonymous(&self) -> anyhow::Result<Socket> {
+    pub(crate) async fn anonymous(&self) -> anyhow::Result<Socket> {
         Socket::connect(&self.ws).await
     }
 
     /// Every notification of `user` about `item`, all pages read.
-    async fn notifications_about(&self, user: &User, item: &str) -> anyhow::Result<Vec<Value>> {
+    pub(crate) async fn notifications_about(
+        &self,
+        user: &User,
+        item: &str,
+    ) -> anyhow::Result<Vec<Value>> {
         Ok(self
             .all_notifications(user, "")
             .await?
@@ -273,7 +294,11 @@ impl Stack {
     }
 
     /// Every notification of `user` (`query` is `unread=true&` or empty), all pages read.
-    async fn all_notifications(&self, user: &User, query: &str) -> anyhow::Result<Vec<Value>> {
+    pub(crate) async fn all_notifications(
+        &self,
+        user: &User,
+        query: &str,
+    ) -> anyhow::Result<Vec<Value>> {
         let mut found = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -299,7 +324,11 @@ impl Stack {
     }
 
     /// `user`'s notification about `item`, once the fan-out has written it (within 10 s).
-    async fn notification_about(&self, user: &User, item: &str) -> anyhow::Result<Value> {
+    pub(crate) async fn notification_about(
+        &self,
+        user: &User,
+        item: &str,
+    ) -> anyhow::Result<Value> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(found) = self
@@ -319,7 +348,7 @@ impl Stack {
     }
 
     /// The store of the stack's tables, for what no route shows (connections, raw items).
-    async fn store(&self) -> Store {
+    pub(crate) async fn store(&self) -> Store {
         Store::connect(&StoreConfig {
             table_prefix: self.prefix.clone(),
             dynamodb_endpoint: Some(endpoint().to_string()),
@@ -330,11 +359,11 @@ impl Stack {
 
 /// A signed-in account.
 #[derive(Clone, Debug)]
-struct User {
-    token: String,
-    id: String,
-    username: String,
-    display_name: String,
+pub(crate) struct User {
+    pub(crate) token: String,
+    pub(crate) id: String,
+    pub(crate) username: String,
+    pub(crate) display_name: String,
 }
 
 impl User {
@@ -350,24 +379,24 @@ impl User {
 
 /// A published auction of the test's own.
 #[derive(Clone, Debug)]
-struct Auction {
-    id: String,
-    items: Vec<String>,
-    code: Option<String>,
+pub(crate) struct Auction {
+    pub(crate) id: String,
+    pub(crate) items: Vec<String>,
+    pub(crate) code: Option<String>,
 }
 
-fn text(body: &Value, field: &str) -> anyhow::Result<String> {
+pub(crate) fn text(body: &Value, field: &str) -> anyhow::Result<String> {
     body[field]
         .as_str()
         .map(str::to_string)
         .with_context(|| format!("no string {field} in {body}"))
 }
 
-fn stamp(at: DateTime<Utc>) -> String {
+pub(crate) fn stamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-fn time_of(value: &Value) -> anyhow::Result<DateTime<Utc>> {
+pub(crate) fn time_of(value: &Value) -> anyhow::Result<DateTime<Utc>> {
     let text = value
         .as_str()
         .with_context(|| format!("{value} is no time"))?;
@@ -410,7 +439,7 @@ const NOTIFICATION_FIELDS: [&str; 8] = [
 ];
 
 /// The frames of `kinds` among `frames`.
-fn of_kind<'a>(frames: &'a [Value], kind: &str) -> Vec<&'a Value> {
+pub(crate) fn of_kind<'a>(frames: &'a [Value], kind: &str) -> Vec<&'a Value> {
     frames.iter().filter(|f| f["type"] == kind).collect()
 }
 

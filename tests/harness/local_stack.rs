@@ -49,11 +49,13 @@ pub struct StackOptions {
 }
 
 /// The shared stack's lifecycle, in seconds where a deployed stage has minutes: auctions and
-/// payment windows as short as a test needs, and closes armed two seconds early.
-pub const SHORT_WINDOWS: [(&str, &str); 3] = [
+/// payment windows as short as a test needs, and closes armed two seconds early. The sweeper
+/// runs only when a test invokes it.
+pub const SHORT_WINDOWS: [(&str, &str); 4] = [
     ("MIN_AUCTION_SECONDS", "2"),
     ("MIN_PAYMENT_WINDOW_SECONDS", "2"),
     ("CLOSE_LEAD_SECONDS", "2"),
+    ("RATE_SCHEDULES", "off"),
 ];
 
 impl LocalStack {

@@ -102,15 +102,24 @@ impl Socket {
     /// The next frame for which `wanted` holds, within [`FRAME_WAIT`]; frames it does not
     /// want stay pending for later calls.
     pub async fn next_where(&mut self, wanted: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
+        self.next_within(FRAME_WAIT, wanted).await
+    }
+
+    /// Like [`Socket::next_where`], waiting up to `wait` (for what a schedule sends later).
+    pub async fn next_within(
+        &mut self,
+        wait: Duration,
+        wanted: impl Fn(&Value) -> bool,
+    ) -> anyhow::Result<Value> {
         if let Some(at) = self.pending.iter().position(&wanted) {
             return self.pending.remove(at).context("pending frame");
         }
-        let deadline = tokio::time::Instant::now() + FRAME_WAIT;
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
             let frame = match tokio::time::timeout_at(deadline, self.receive()).await {
                 Ok(frame) => frame?,
                 Err(_) => bail!(
-                    "no such frame within {FRAME_WAIT:?}; received meanwhile: {:?}",
+                    "no such frame within {wait:?}; received meanwhile: {:?}",
                     self.pending
                 ),
             };

@@ -3,20 +3,28 @@
 //! `auction_phase_changed`), the concerned bidder's own (`payment_due`,
 //! `second_chance_offer`) and their in-app notifications. Events name records, not people:
 //! who is concerned is read here. A notification's id follows from the event, so an event
-//! delivered twice writes one; pushes may repeat, which clients ignore (`sequence`, or the
-//! same state told again).
+//! delivered twice writes one; its pushes are sent once too: a delivery first claims the
+//! event's id (in `idempotency_keys`, kept a day), and a delivery that finds it claimed sends
+//! nothing (a transition run again publishes its events again, in case the first run stopped
+//! between its write and its publish). A delivery that fails gives its claim back, so the
+//! bus's retry sends what it did not.
 
+use shared::bidding::IdempotencyRecord;
 use shared::catalog::{AuctionRecord, ItemRecord, ItemStatus};
 use shared::domain::{Timestamp, UserId};
 use shared::lifecycle::events::EventDetail;
 use shared::lifecycle::{LifecycleEvent, OfferRecord};
 use shared::realtime::{NotificationKind, NotificationRecord, Pusher, ServerEvent};
-use shared::store::Read;
+use shared::store::{Collection, Read, StoreError};
 
 use super::TransitionError;
 use crate::AppState;
 use crate::catalog::view::shown;
 use crate::realtime::fan_out::{Delivery, notify};
+
+/// How long a delivered event's id is remembered (the bus retries within the hour, a
+/// transition runs again within minutes).
+const CLAIM_SECS: i64 = 24 * 60 * 60;
 
 /// Delivers one event from the bus (its envelope as EventBridge sends it to Lambda).
 #[tracing::instrument(skip_all)]
@@ -33,10 +41,35 @@ pub async fn event_lifecycle_fan_out(
             return Ok(());
         }
     };
+    let claim = IdempotencyRecord {
+        id: format!("event:lifecycle:{}", detail.event_id),
+        fingerprint: detail.event.detail_type().to_string(),
+        status: 200,
+        body: String::new(),
+        created_at: state.clock.now(),
+        expires_at: state.clock.now().epoch_seconds() + CLAIM_SECS,
+    };
+    match state.store.create(&claim).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed(_)) => {
+            tracing::info!(event = detail.event.detail_type(), event.id = %detail.event_id, "lifecycle event delivered before");
+            return Ok(());
+        }
+        Err(other) => return Err(other.into()),
+    }
     let mut delivery = Delivery::new(state, pusher);
     let told = tell(state, &mut delivery, &detail.event).await;
     delivery.forget_gone().await;
-    told?;
+    if let Err(error) = told {
+        if let Err(unclaimed) = state
+            .store
+            .delete(Collection::IdempotencyKeys, &claim.id, None)
+            .await
+        {
+            tracing::warn!(error = %unclaimed, "the event's claim was not given back; its retry will send nothing");
+        }
+        return Err(error);
+    }
     tracing::info!(
         event = detail.event.detail_type(),
         event.id = %detail.event_id,

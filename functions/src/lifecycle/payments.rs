@@ -61,7 +61,7 @@ pub struct PaymentView {
         (status = 200, description = "The sale's payment status.", body = PaymentView),
         (status = 403, description = "Not one who runs the auction.", body = shared::http::Problem),
         (status = 404, description = "No such item the caller may see.", body = shared::http::Problem),
-        (status = 409, description = "`NO_SALE` (not sold) or `SALE_PASSED_ON` (the item went to another bidder).", body = shared::http::Problem),
+        (status = 409, description = "`NO_SALE` (not sold), `SALE_PASSED_ON` (the item went to another bidder or unsold) or `SALE_OVERDUE` (an overdue sale can only be recorded paid).", body = shared::http::Problem),
         (status = 422, description = "`status` is not `paid` or `unpaid`.", body = shared::http::Problem),
     ),
 )]
@@ -216,8 +216,7 @@ pub fn verify_signature(
         ));
     }
     let key = hmac::Key::new(hmac::HMAC_SHA256, key);
-    let mut message = format!("{timestamp}.").into_bytes();
-    message.extend_from_slice(body);
+    let message = signed_message(timestamp, body);
     let matches = signatures
         .iter()
         .any(|hex| decode_hex(hex).is_some_and(|tag| hmac::verify(&key, &message, &tag).is_ok()));
@@ -226,6 +225,22 @@ pub fn verify_signature(
     } else {
         Err(refused("The signature does not match the body."))
     }
+}
+
+/// What the provider signs: `<t>.<raw body>`.
+fn signed_message(timestamp: i64, body: &[u8]) -> Vec<u8> {
+    let mut message = format!("{timestamp}.").into_bytes();
+    message.extend_from_slice(body);
+    message
+}
+
+/// The `Payment-Signature` header the provider sends for `body` at `timestamp` (what the
+/// provider's side does; the tests sign their webhooks with it).
+pub fn signature_header(key: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+    let tag = hmac::sign(&key, &signed_message(timestamp, body));
+    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("t={timestamp},v1={hex}")
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
@@ -257,9 +272,12 @@ async fn record(
             .await?
             .ok_or(ApiError::NotFound)?;
         let Some(sale) = item.sale.clone() else {
-            return Err(match round {
-                Some(_) => passed_on(),
-                None => ApiError::conflict("NO_SALE", "This item has no sale."),
+            // A sale that passed on to no one left the item unsold, with its bidders passed
+            // over; a payment named by its round was for a sale that once stood.
+            return Err(if round.is_some() || !item.passed_over.is_empty() {
+                passed_on()
+            } else {
+                ApiError::conflict("NO_SALE", "This item has no sale.")
             });
         };
         if round.is_some_and(|r| r != sale.round) {
@@ -271,6 +289,12 @@ async fn record(
             payment_status: status,
             paid_at,
         };
+        if sale.payment_status == PaymentStatus::Overdue && status == PaymentStatus::Unpaid {
+            return Err(ApiError::conflict(
+                "SALE_OVERDUE",
+                "The deadline passed unpaid: the sale can only be recorded paid now.",
+            ));
+        }
         let unchanged = sale.payment_status == status;
         let mut transaction = state.store.transaction();
         if let Some(event) = event {
@@ -414,33 +438,32 @@ fn payment_writes(
 mod tests {
     use super::*;
 
-    fn sign(key: &[u8], t: i64, body: &[u8]) -> String {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, key);
-        let mut message = format!("{t}.").into_bytes();
-        message.extend_from_slice(body);
-        let tag = hmac::sign(&key, &message);
-        let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        format!("t={t},v1={hex}")
-    }
-
     #[test]
     fn signatures_are_checked_over_the_raw_body_and_their_age() {
         let key = b"a webhook signing key of 32 bytes!";
         let now = Timestamp::parse("2026-12-04T10:00:00Z").unwrap();
         let body = br#"{"id":"evt_1"}"#;
         let t = now.epoch_seconds();
-        assert!(verify_signature(key, &sign(key, t, body), body, now).is_ok());
-        assert!(verify_signature(key, &sign(key, t, body), br#"{"id":"evt_2"}"#, now).is_err());
+        assert!(verify_signature(key, &signature_header(key, t, body), body, now).is_ok());
+        assert!(
+            verify_signature(
+                key,
+                &signature_header(key, t, body),
+                br#"{"id":"evt_2"}"#,
+                now
+            )
+            .is_err()
+        );
         assert!(
             verify_signature(
                 b"another key, also 32 bytes long!!",
-                &sign(key, t, body),
+                &signature_header(key, t, body),
                 body,
                 now
             )
             .is_err()
         );
-        assert!(verify_signature(key, &sign(key, t - 301, body), body, now).is_err());
+        assert!(verify_signature(key, &signature_header(key, t - 301, body), body, now).is_err());
         assert!(verify_signature(key, "", body, now).is_err());
         assert!(verify_signature(key, &format!("t={t},v1=zz"), body, now).is_err());
     }
