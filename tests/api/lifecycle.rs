@@ -1007,7 +1007,9 @@ async fn the_same_schedule_fired_twice_late_early_or_at_once_changes_nothing_twi
         life.invoke("schedule-transition", &close),
         life.invoke("schedule-transition", &close),
     );
-    (a?, b?, c?);
+    for fired in [a, b, c] {
+        fired?;
+    }
     life.invoke("schedule-transition", &close).await?;
     let closed = frame_about(&mut socket, "item_closed", &item, SLACK).await?;
     assert_eq!(closed["status"], "sold");
