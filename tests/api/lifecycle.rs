@@ -449,7 +449,14 @@ async fn an_auction_opens_at_its_start_and_its_lots_close_in_turn() -> anyhow::R
         of_kind(&rest, "item_closed").is_empty(),
         "closes announced twice: {rest:?}"
     );
-    assert_eq!(life.audited(&auction.id, "item_closed").await?.len(), 3);
+    let closes = life.audited(&auction.id, "item_closed").await?;
+    assert_eq!(closes.len(), 3, "{closes:?}");
+    let sale = closes
+        .iter()
+        .find(|entry| entry["details"]["status"] == "sold")
+        .context("no sold close")?;
+    assert_eq!(sale["details"]["amount"], "10.00", "{sale}");
+    assert_eq!(sale["actorId"], Value::Null);
     life.assert_reconciled(&auction.id).await
 }
 

@@ -16,7 +16,8 @@ use shared::lifecycle::{LifecycleEvent, PaymentStatus, Sale, SaleKind, Transitio
 use shared::store::{Collection, Condition, StoreError, Update, n, s, to_attribute};
 
 use super::{
-    Holding, TransitionError, arm, phase, publish, read_auction, read_item, totals_move, wait_until,
+    Holding, TransitionError, arm, audited_amount, phase, publish, read_auction, read_item,
+    totals_move, wait_until,
 };
 use crate::AppState;
 
@@ -196,7 +197,7 @@ fn close_writes(
     if let Some(sale) = sale {
         audit = audit
             .detail("bidderNumber", sale.bidder_number)
-            .detail("amount", sale.amount.to_string())
+            .detail("amount", audited_amount(item, sale.amount))
             .detail("dueAt", sale.due_at.to_string());
     }
     audit.auction_id = Some(item.auction_id);

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use shared::catalog::{AuctionRecord, ItemRecord};
-use shared::domain::{ItemId, Timestamp};
+use shared::domain::{ItemId, Money, Timestamp};
 use shared::lifecycle::{BusError, LifecycleEvent, Transition};
 use shared::store::{AttributeValue, Read, StoreError, Update, n, s};
 
@@ -196,4 +196,12 @@ pub async fn read_auction(
         .get::<AuctionRecord>(&item.auction_id.to_string(), Read::Strong)
         .await?
         .ok_or_else(|| TransitionError::Unexpected(format!("item {} has no auction", item.id)))
+}
+
+/// `amount` as the audit log shows money: in the item's currency (`20.00`), as bids do.
+pub(crate) fn audited_amount(item: &ItemRecord, amount: Money) -> String {
+    item.terms
+        .as_ref()
+        .and_then(|terms| amount.in_currency(terms.currency).ok())
+        .map_or_else(|| amount.to_string(), |shown| shown.to_string())
 }

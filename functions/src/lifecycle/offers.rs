@@ -20,7 +20,7 @@ use shared::store::{
 
 use super::close::arm_payment;
 use super::payment::{LONGEST_WAIT, PassedOn, pass_on};
-use super::{Holding, TransitionError, publish_after, totals_move};
+use super::{Holding, TransitionError, audited_amount, publish_after, totals_move};
 use crate::AppState;
 
 /// An offer as the bidder it was made to sees it.
@@ -210,7 +210,7 @@ pub async fn post_offers_offer_accept(
         .detail("offerId", offer.id.to_string())
         .detail("round", offer.round)
         .detail("bidderNumber", offer.bidder_number)
-        .detail("amount", offer.amount.to_string())
+        .detail("amount", audited_amount(&item, offer.amount))
         .detail("dueAt", sale.due_at.to_string());
     audit.auction_id = Some(item.auction_id);
     let transaction = state

@@ -19,7 +19,8 @@ use shared::store::{
 };
 
 use super::{
-    Holding, TransitionError, arm, phase, publish, read_auction, read_item, totals_move, wait_until,
+    Holding, TransitionError, arm, audited_amount, phase, publish, read_auction, read_item,
+    totals_move, wait_until,
 };
 use crate::AppState;
 use crate::bidding::replay::item_bids;
@@ -113,7 +114,7 @@ pub async fn deadline(
             .target(item.id)
             .detail("round", round)
             .detail("bidderNumber", sale.bidder_number)
-            .detail("amount", sale.amount.to_string());
+            .detail("amount", audited_amount(&item, sale.amount));
         audit.auction_id = Some(item.auction_id);
         let transaction = state
             .store
@@ -286,7 +287,7 @@ fn hand_on(
             .detail("offerId", offer.id.to_string())
             .detail("round", offer.round)
             .detail("bidderNumber", offer.bidder_number)
-            .detail("amount", offer.amount.to_string())
+            .detail("amount", audited_amount(item, offer.amount))
             .detail("expiresAt", offer.expires_at.to_string());
         audit.auction_id = Some(item.auction_id);
         transaction = transaction.create(offer)?.create(&audit)?;
