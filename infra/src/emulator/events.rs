@@ -228,3 +228,114 @@ pub async fn run_rates<I: Invoker>(rates: Vec<RateSchedule>, invoker: Arc<I>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[test]
+    fn the_templates_rule_and_rate_are_read() {
+        let template = std::fs::read_to_string(crate::template_path()).unwrap();
+        let (rules, rates) = from_template(&template).unwrap();
+        let rule = rules
+            .iter()
+            .find(|r| r.function == "event-lifecycle-fan-out")
+            .expect("the lifecycle rule");
+        assert_eq!(rule.sources, ["auction-platform.lifecycle"]);
+        assert!(rule.detail_types.iter().any(|t| t == "item.closed"));
+        assert!(rule.matches("auction-platform.lifecycle", "payment.due"));
+        assert!(!rule.matches("somebody.else", "payment.due"));
+        assert!(!rule.matches("auction-platform.lifecycle", "item.deleted"));
+        assert_eq!(
+            rates,
+            [RateSchedule {
+                function: "schedule-sweep".into(),
+                every: Duration::from_secs(300)
+            }]
+        );
+        assert_eq!(rate("rate(1 hour)"), Some(Duration::from_secs(3600)));
+        assert_eq!(rate("cron(0 * * * ? *)"), None);
+    }
+
+    #[tokio::test]
+    async fn put_events_delivers_an_envelope_to_the_matching_rules_only() {
+        let delivered: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+        let seen = delivered.clone();
+        let invoker = move |function: String, payload: Bytes| {
+            let envelope: Value = serde_json::from_slice(&payload).unwrap();
+            seen.lock().unwrap().push((function, envelope));
+            async { Ok(Bytes::new()) }
+        };
+        let rule = |function: &str, detail_type: &str| Rule {
+            function: function.into(),
+            sources: vec!["auction-platform.lifecycle".into()],
+            detail_types: vec![detail_type.into()],
+            retries: 0,
+        };
+        let bus = EventBus::new(
+            vec![
+                rule("closes", "item.closed"),
+                rule("payments", "payment.due"),
+            ],
+            Arc::new(invoker),
+        );
+        let body = json!({"Entries": [
+            {"Source": "auction-platform.lifecycle", "DetailType": "item.closed", "Detail": r#"{"eventId":"e1"}"#, "EventBusName": "local-lifecycle"},
+            {"Source": "auction-platform.lifecycle", "DetailType": "item.closed", "Detail": "not json"},
+        ]});
+        let answer = bus.put_events(body.to_string().as_bytes());
+        let answer: Value = serde_json::from_slice(
+            &http_body_util::BodyExt::collect(answer.into_body())
+                .await
+                .unwrap()
+                .to_bytes(),
+        )
+        .unwrap();
+        assert_eq!(answer["FailedEntryCount"], 1, "{answer}");
+        assert_eq!(answer["Entries"][1]["ErrorCode"], "MalformedDetail");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let delivered = delivered.lock().unwrap().clone();
+        assert_eq!(delivered.len(), 1, "{delivered:?}");
+        let (function, envelope) = &delivered[0];
+        assert_eq!(function, "closes");
+        assert_eq!(envelope["detail-type"], "item.closed");
+        assert_eq!(envelope["source"], "auction-platform.lifecycle");
+        assert_eq!(envelope["detail"]["eventId"], "e1");
+        assert_eq!(envelope["id"], answer["Entries"][0]["EventId"]);
+        let too_many = json!({"Entries": vec![json!({}); 11]});
+        assert_eq!(
+            bus.put_events(too_many.to_string().as_bytes()).status(),
+            400
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rate_schedule_fires_one_period_after_the_start_and_then_each_period() {
+        let fired = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = fired.clone();
+        let invoker = move |_: String, _: Bytes| {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Ok(Bytes::new()) }
+        };
+        let every = Duration::from_millis(500);
+        run_rates(
+            vec![RateSchedule {
+                function: "schedule-sweep".into(),
+                every,
+            }],
+            Arc::new(invoker),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            fired.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "not at the start"
+        );
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let count = fired.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(count, 2, "{count} firings in 1.3 s at 500 ms");
+    }
+}

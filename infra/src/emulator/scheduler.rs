@@ -291,3 +291,158 @@ fn percent_decode(text: &str) -> String {
         .decode_utf8_lossy()
         .into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::emulator::lambda::InvokeError;
+
+    fn definition(at: chrono::DateTime<Utc>, input: &str) -> Vec<u8> {
+        json!({
+            "GroupName": "local-lifecycle",
+            "ScheduleExpression": format!("at({})", at.format("%Y-%m-%dT%H:%M:%S")),
+            "ScheduleExpressionTimezone": "UTC",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "ActionAfterCompletion": "DELETE",
+            "Target": {
+                "Arn": "arn:aws:lambda:us-east-1:000000000000:function:schedule-transition",
+                "RoleArn": "arn:aws:iam::000000000000:role/local-scheduler",
+                "Input": input,
+                "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 60},
+            },
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn status(response: &Response<Full<Bytes>>) -> u16 {
+        response.status().as_u16()
+    }
+
+    fn kind(response: &Response<Full<Bytes>>) -> &str {
+        response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_name_is_created_once_read_back_and_deleted() {
+        let api = SchedulerApi::default();
+        let body = definition(Utc::now() + chrono::Duration::hours(1), r#"{"a":1}"#);
+        let created = api.handle(&Method::POST, "/schedules/open-1", "", &body);
+        assert_eq!(status(&created), 200);
+        let again = api.handle(&Method::POST, "/schedules/open-1", "", &body);
+        assert_eq!((status(&again), kind(&again)), (409, "ConflictException"));
+        let read = api.handle(
+            &Method::GET,
+            "/schedules/open-1",
+            "groupName=local-lifecycle",
+            b"",
+        );
+        assert_eq!(status(&read), 200);
+        assert_eq!(api.pending(), 1);
+        // Another group holds no such schedule.
+        let elsewhere = api.handle(&Method::GET, "/schedules/open-1", "groupName=default", b"");
+        assert_eq!(
+            (status(&elsewhere), kind(&elsewhere)),
+            (404, "ResourceNotFoundException")
+        );
+        let deleted = api.handle(
+            &Method::DELETE,
+            "/schedules/open-1",
+            "groupName=local-lifecycle",
+            b"",
+        );
+        assert_eq!(status(&deleted), 200);
+        let gone = api.handle(
+            &Method::DELETE,
+            "/schedules/open-1",
+            "groupName=local-lifecycle",
+            b"",
+        );
+        assert_eq!(status(&gone), 404);
+        let update = api.handle(&Method::PUT, "/schedules/open-1", "", &body);
+        assert_eq!(status(&update), 404, "an update needs an existing schedule");
+    }
+
+    #[test]
+    fn what_scheduler_would_refuse_is_refused() {
+        let api = SchedulerApi::default();
+        let mut rate: Value = serde_json::from_slice(&definition(Utc::now(), "{}")).unwrap();
+        rate["ScheduleExpression"] = json!("rate(5 minutes)");
+        let mut no_role = rate.clone();
+        no_role["ScheduleExpression"] = json!("at(2026-12-04T10:00:00)");
+        no_role["Target"]["RoleArn"] = Value::Null;
+        for body in [
+            b"not json".to_vec(),
+            rate.to_string().into_bytes(),
+            no_role.to_string().into_bytes(),
+        ] {
+            let refused = api.handle(&Method::POST, "/schedules/x", "", &body);
+            assert_eq!(
+                (status(&refused), kind(&refused)),
+                (400, "ValidationException")
+            );
+        }
+        assert_eq!(
+            status(&api.handle(&Method::GET, "/schedules", "", b"")),
+            404
+        );
+    }
+
+    #[tokio::test]
+    async fn a_due_schedule_fires_its_input_retries_a_failure_and_is_deleted() {
+        let api = Arc::new(SchedulerApi::default());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        let invoker = move |function: String, payload: Bytes| {
+            let attempt = seen.fetch_add(1, Ordering::SeqCst);
+            async move {
+                assert_eq!(function, "schedule-transition");
+                assert_eq!(payload, Bytes::from_static(br#"{"transition":"x"}"#));
+                if attempt == 0 {
+                    Err(InvokeError::FunctionError("first attempt fails".into()))
+                } else {
+                    Ok(Bytes::new())
+                }
+            }
+        };
+        tokio::spawn(api.clone().run(Arc::new(invoker)));
+        let due = api.handle(
+            &Method::POST,
+            "/schedules/due-1",
+            "",
+            &definition(
+                Utc::now() - chrono::Duration::seconds(1),
+                r#"{"transition":"x"}"#,
+            ),
+        );
+        assert_eq!(status(&due), 200);
+        let later = api.handle(
+            &Method::POST,
+            "/schedules/later-1",
+            "",
+            &definition(Utc::now() + chrono::Duration::hours(1), "{}"),
+        );
+        assert_eq!(status(&later), 200);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while calls.load(Ordering::SeqCst) < 2 {
+            assert!(std::time::Instant::now() < deadline, "not retried");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "fired once, retried once");
+        let gone = api.handle(
+            &Method::GET,
+            "/schedules/due-1",
+            "groupName=local-lifecycle",
+            b"",
+        );
+        assert_eq!(status(&gone), 404, "deleted after completion");
+        assert_eq!(api.pending(), 1, "the later one still waits");
+    }
+}
