@@ -28,6 +28,7 @@ pub fn trials() -> Vec<Trial> {
         an_unpaid_sale_passes_down_the_bidders_until_no_one_is_left,
         an_accepted_offer_is_the_new_sale_and_paying_it_completes_the_auction,
         a_late_payment_before_the_offer_is_answered_takes_the_lot_back,
+        an_unanswered_offer_expires_and_the_lot_passes_on,
         webhooks_are_signed_fresh_and_taken_once,
         the_same_schedule_fired_twice_late_early_or_at_once_changes_nothing_twice,
         the_sweeper_runs_what_a_lost_schedule_would_have,
@@ -851,6 +852,65 @@ async fn a_late_payment_before_the_offer_is_answered_takes_the_lot_back() -> any
         .expect(200, "GET", &format!("/auctions/{}", auction.id), None, None)
         .await?;
     assert_eq!(phase["status"], "complete", "{phase}");
+    life.assert_reconciled(&auction.id).await
+}
+
+/// Half-way through the window the winner is reminded; an offer nobody answers expires at
+/// the end of its own window (`offerWindowSec`), and with no one left the lot is unsold. An
+/// expired offer can no longer be accepted.
+async fn an_unanswered_offer_expires_and_the_lot_passes_on() -> anyhow::Result<()> {
+    let life = life().await?;
+    let auction = life
+        .auction(
+            1,
+            3,
+            3,
+            json!({"softCloseWindowSec": 0, "paymentWindowSec": 4, "offerWindowSec": 3}),
+        )
+        .await?;
+    let item = auction.items[0].clone();
+    let (second, first) = (life.stack.newcomer().await?, life.stack.newcomer().await?);
+    let ends = time_of(&life.item(&first, &item).await?["endsAt"])?;
+    until(ends - chrono::Duration::seconds(3)).await;
+    life.stack.bid(&second, &item, "10.00", None).await?;
+    life.stack.bid(&first, &item, "30.00", None).await?;
+    let offer = life.pending_offer(&second, &item).await?;
+    let reminded = life.stack.notifications_about(&first, &item).await?;
+    assert!(
+        reminded.iter().any(|n| n["type"] == "payment_reminder"),
+        "{reminded:?}"
+    );
+    let expires = time_of(&offer["expiresAt"])?;
+    let unsold = life
+        .item_once(&item, SLACK, |read| read["status"] == "unsold")
+        .await?;
+    assert!(
+        Utc::now() >= expires,
+        "passed on before the offer expired: {unsold}"
+    );
+    let late = life
+        .stack
+        .call(
+            "POST",
+            &format!("/offers/{}/accept", text(&offer, "id")?),
+            Some(&second.token),
+            None,
+        )
+        .await?;
+    assert_eq!(late.status, 409, "{}", String::from_utf8_lossy(&late.body));
+    assert_eq!(code_of(&late), "OFFER_CLOSED");
+    let offers = life
+        .stack
+        .expect(200, "GET", "/me/offers", Some(&second.token), None)
+        .await?;
+    assert_eq!(offers["items"][0]["status"], "expired", "{offers}");
+    let expired = life.audited(&auction.id, "offer_expired").await?;
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(expired[0]["actorId"], Value::Null);
+    assert!(
+        time_of(&expired[0]["at"])? >= expires,
+        "expired early: {expired:?}"
+    );
     life.assert_reconciled(&auction.id).await
 }
 
