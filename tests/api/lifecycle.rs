@@ -279,12 +279,43 @@ impl Life {
             .await
     }
 
+    /// A one-lot auction (`settings`) closing 6 s from now, where the runner-up bids 10.00 and
+    /// the winner 30.00 and does not pay: once the offer to the runner-up is made.
+    async fn offered(&self, settings: Value) -> anyhow::Result<Offered> {
+        let auction = self.auction(1, 3, 3, settings).await?;
+        let item = auction.items[0].clone();
+        let (runner_up, winner) = (self.stack.newcomer().await?, self.stack.newcomer().await?);
+        let ends = time_of(&self.item(&winner, &item).await?["endsAt"])?;
+        until(ends - chrono::Duration::seconds(3)).await;
+        self.stack.bid(&runner_up, &item, "10.00", None).await?;
+        self.stack.bid(&winner, &item, "30.00", None).await?;
+        let offer = self.pending_offer(&runner_up, &item).await?;
+        Ok(Offered {
+            offer_id: text(&offer, "id")?,
+            offer,
+            auction,
+            item,
+            runner_up,
+            winner,
+        })
+    }
+
     /// A subscribed connection of `user` to `auction`.
     async fn watching(&self, user: &User, auction: &str) -> anyhow::Result<Socket> {
         let mut socket = self.stack.socket_of(user).await?;
         socket.follow(auction).await?;
         Ok(socket)
     }
+}
+
+/// [`Life::offered`]: the lot whose winner did not pay, offered to the runner-up.
+struct Offered {
+    auction: Auction,
+    item: String,
+    runner_up: User,
+    winner: User,
+    offer: Value,
+    offer_id: String,
 }
 
 /// The key `make dev` stored as the payment provider's webhook secret.
@@ -312,6 +343,16 @@ async fn until(at: DateTime<Utc>) {
     if let Ok(left) = (at - Utc::now()).to_std() {
         tokio::time::sleep(left).await;
     }
+}
+
+/// `answer` is `status` with the problem `code`.
+fn assert_refused(answer: &Exchange, status: u16, code: &str) {
+    assert_eq!(
+        (answer.status, code_of(answer).as_str()),
+        (status, code),
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
 }
 
 fn code_of(answer: &Exchange) -> String {
@@ -690,18 +731,11 @@ async fn an_unpaid_sale_passes_down_the_bidders_until_no_one_is_left() -> anyhow
             Some(json!({"status": "paid"})),
         )
         .await?;
-    assert_eq!(late.status, 409);
-    assert_eq!(code_of(&late), "SALE_PASSED_ON");
+    assert_refused(&late, 409, "SALE_PASSED_ON");
     let key = webhook_key()?;
     let event = json!({"id": format!("evt_{offer_id}"), "type": "payment.succeeded", "itemId": item, "round": 0});
     let answer = life.webhook(&event, Utc::now().timestamp(), &key).await?;
-    assert_eq!(
-        answer.status,
-        409,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
-    assert_eq!(code_of(&answer), "SALE_PASSED_ON");
+    assert_refused(&answer, 409, "SALE_PASSED_ON");
 
     assert_eq!(life.audited(&auction.id, "payment_overdue").await?.len(), 1);
     assert_eq!(
@@ -725,29 +759,22 @@ async fn an_unpaid_sale_passes_down_the_bidders_until_no_one_is_left() -> anyhow
 async fn an_accepted_offer_is_the_new_sale_and_paying_it_completes_the_auction()
 -> anyhow::Result<()> {
     let life = life().await?;
-    let auction = life
-        .auction(
-            1,
-            3,
-            3,
-            json!({"softCloseWindowSec": 0, "paymentWindowSec": 3, "offerWindowSec": 60}),
-        )
+    let Offered {
+        auction,
+        item,
+        runner_up: second,
+        offer_id,
+        ..
+    } = life
+        .offered(json!({"softCloseWindowSec": 0, "paymentWindowSec": 3, "offerWindowSec": 60}))
         .await?;
-    let item = auction.items[0].clone();
-    let (second, first) = (life.stack.newcomer().await?, life.stack.newcomer().await?);
     let mut socket = life.watching(&second, &auction.id).await?;
-    let ends = time_of(&life.item(&first, &item).await?["endsAt"])?;
-    until(ends - chrono::Duration::seconds(3)).await;
-    life.stack.bid(&second, &item, "10.00", None).await?;
-    life.stack.bid(&first, &item, "30.00", None).await?;
-
-    let offer = life.pending_offer(&second, &item).await?;
     let accepted = life
         .stack
         .expect(
             200,
             "POST",
-            &format!("/offers/{}/accept", text(&offer, "id")?),
+            &format!("/offers/{offer_id}/accept"),
             Some(&second.token),
             None,
         )
@@ -796,21 +823,16 @@ async fn an_accepted_offer_is_the_new_sale_and_paying_it_completes_the_auction()
 /// accepted.
 async fn a_late_payment_before_the_offer_is_answered_takes_the_lot_back() -> anyhow::Result<()> {
     let life = life().await?;
-    let auction = life
-        .auction(
-            1,
-            3,
-            3,
-            json!({"softCloseWindowSec": 0, "paymentWindowSec": 3, "offerWindowSec": 60}),
-        )
+    let Offered {
+        auction,
+        item,
+        runner_up: second,
+        winner: first,
+        offer_id,
+        ..
+    } = life
+        .offered(json!({"softCloseWindowSec": 0, "paymentWindowSec": 3, "offerWindowSec": 60}))
         .await?;
-    let item = auction.items[0].clone();
-    let (second, first) = (life.stack.newcomer().await?, life.stack.newcomer().await?);
-    let ends = time_of(&life.item(&first, &item).await?["endsAt"])?;
-    until(ends - chrono::Duration::seconds(3)).await;
-    life.stack.bid(&second, &item, "10.00", None).await?;
-    life.stack.bid(&first, &item, "30.00", None).await?;
-    let offer = life.pending_offer(&second, &item).await?;
 
     let event = json!({"id": format!("evt_late_{item}"), "type": "payment.succeeded", "itemId": item, "round": 0});
     let answer = life
@@ -831,17 +853,12 @@ async fn a_late_payment_before_the_offer_is_answered_takes_the_lot_back() -> any
         .stack
         .call(
             "POST",
-            &format!("/offers/{}/accept", text(&offer, "id")?),
+            &format!("/offers/{offer_id}/accept"),
             Some(&second.token),
             None,
         )
         .await?;
-    assert_eq!(
-        refused.status,
-        409,
-        "{}",
-        String::from_utf8_lossy(&refused.body)
-    );
+    assert_refused(&refused, 409, "OFFER_CLOSED");
     let offers = life
         .stack
         .expect(200, "GET", "/me/offers", Some(&second.token), None)
@@ -860,21 +877,16 @@ async fn a_late_payment_before_the_offer_is_answered_takes_the_lot_back() -> any
 /// expired offer can no longer be accepted.
 async fn an_unanswered_offer_expires_and_the_lot_passes_on() -> anyhow::Result<()> {
     let life = life().await?;
-    let auction = life
-        .auction(
-            1,
-            3,
-            3,
-            json!({"softCloseWindowSec": 0, "paymentWindowSec": 4, "offerWindowSec": 3}),
-        )
+    let Offered {
+        auction,
+        item,
+        runner_up: second,
+        winner: first,
+        offer,
+        offer_id,
+    } = life
+        .offered(json!({"softCloseWindowSec": 0, "paymentWindowSec": 4, "offerWindowSec": 3}))
         .await?;
-    let item = auction.items[0].clone();
-    let (second, first) = (life.stack.newcomer().await?, life.stack.newcomer().await?);
-    let ends = time_of(&life.item(&first, &item).await?["endsAt"])?;
-    until(ends - chrono::Duration::seconds(3)).await;
-    life.stack.bid(&second, &item, "10.00", None).await?;
-    life.stack.bid(&first, &item, "30.00", None).await?;
-    let offer = life.pending_offer(&second, &item).await?;
     let reminded = life.stack.notifications_about(&first, &item).await?;
     assert!(
         reminded.iter().any(|n| n["type"] == "payment_reminder"),
@@ -892,13 +904,12 @@ async fn an_unanswered_offer_expires_and_the_lot_passes_on() -> anyhow::Result<(
         .stack
         .call(
             "POST",
-            &format!("/offers/{}/accept", text(&offer, "id")?),
+            &format!("/offers/{offer_id}/accept"),
             Some(&second.token),
             None,
         )
         .await?;
-    assert_eq!(late.status, 409, "{}", String::from_utf8_lossy(&late.body));
-    assert_eq!(code_of(&late), "OFFER_CLOSED");
+    assert_refused(&late, 409, "OFFER_CLOSED");
     let offers = life
         .stack
         .expect(200, "GET", "/me/offers", Some(&second.token), None)

@@ -3,15 +3,17 @@
 //! `auction_phase_changed`), the concerned bidder's own (`payment_due`,
 //! `second_chance_offer`) and their in-app notifications. Events name records, not people:
 //! who is concerned is read here. A notification's id follows from the event, so an event
-//! delivered twice writes one; its pushes are sent once too: a delivery first claims the
-//! event's id (in `idempotency_keys`, kept a day), and a delivery that finds it claimed sends
-//! nothing (a transition run again publishes its events again, in case the first run stopped
-//! between its write and its publish). A delivery that fails gives its claim back, so the
-//! bus's retry sends what it did not.
+//! delivered twice writes one. Its pushes are sent once too: a delivery first claims the
+//! event's id (in `idempotency_keys`, kept a day), and a delivery that finds it claimed writes
+//! the notifications (again harmlessly) but pushes nothing (a transition run again publishes
+//! its events again, in case the first run stopped between its write and its publish). A
+//! delivery that fails gives its claim back, so the bus's retry pushes what it did not; one
+//! cut off by its timeout leaves the claim, and its retry writes what is missing but pushes
+//! nothing more: a client that missed a push re-reads the auction.
 
 use shared::bidding::IdempotencyRecord;
 use shared::catalog::{AuctionRecord, ItemRecord, ItemStatus};
-use shared::domain::{Timestamp, UserId};
+use shared::domain::{AuctionId, Timestamp, UserId};
 use shared::lifecycle::events::EventDetail;
 use shared::lifecycle::{LifecycleEvent, OfferRecord};
 use shared::realtime::{NotificationKind, NotificationRecord, Pusher, ServerEvent};
@@ -49,16 +51,19 @@ pub async fn event_lifecycle_fan_out(
         created_at: state.clock.now(),
         expires_at: state.clock.now().epoch_seconds() + CLAIM_SECS,
     };
-    match state.store.create(&claim).await {
-        Ok(()) => {}
+    let claimed = match state.store.create(&claim).await {
+        Ok(()) => true,
         Err(StoreError::ConditionFailed(_)) => {
-            tracing::info!(event = detail.event.detail_type(), event.id = %detail.event_id, "lifecycle event delivered before");
-            return Ok(());
+            tracing::info!(event = detail.event.detail_type(), event.id = %detail.event_id, "lifecycle event pushed before: notifications only");
+            false
         }
         Err(other) => return Err(other.into()),
-    }
-    let mut delivery = Delivery::new(state, pusher);
+    };
+    let mut delivery = claimed.then(|| Delivery::new(state, pusher));
     let told = tell(state, &mut delivery, &detail.event).await;
+    let Some(delivery) = delivery else {
+        return told;
+    };
     delivery.forget_gone().await;
     if let Err(error) = told {
         if let Err(unclaimed) = state
@@ -80,22 +85,16 @@ pub async fn event_lifecycle_fan_out(
 
 async fn tell(
     state: &AppState,
-    delivery: &mut Delivery<'_>,
+    delivery: &mut Option<Delivery<'_>>,
     event: &LifecycleEvent,
 ) -> Result<(), TransitionError> {
-    let undelivered = |error: crate::realtime::fan_out::Undelivered| {
-        TransitionError::Unexpected(error.to_string())
-    };
     match event {
         LifecycleEvent::AuctionPhaseChanged { auction_id, to, .. } => {
             let pushed = ServerEvent::AuctionPhaseChanged {
                 auction_id: *auction_id,
                 status: *to,
             };
-            delivery
-                .tell(*auction_id, None, &pushed)
-                .await
-                .map_err(undelivered)?;
+            push(delivery, *auction_id, None, &pushed).await?;
         }
         LifecycleEvent::ItemClosed {
             auction_id,
@@ -116,10 +115,7 @@ async fn tell(
                 amount,
                 sequence: item.bidding.accepted,
             };
-            delivery
-                .tell(*auction_id, None, &pushed)
-                .await
-                .map_err(undelivered)?;
+            push(delivery, *auction_id, None, &pushed).await?;
             if let (Some(sale), Some(amount)) = (sold.filter(|s| s.round == 0), amount) {
                 let message = format!(
                     "You won \u{201c}{}\u{201d} at {amount} {}. Please pay by {}.",
@@ -157,10 +153,7 @@ async fn tell(
                 amount: shown(sale.amount, auction.currency)?,
                 due_at: *due_at,
             };
-            delivery
-                .tell(*auction_id, Some(sale.winner), &pushed)
-                .await
-                .map_err(undelivered)?;
+            push(delivery, *auction_id, Some(sale.winner), &pushed).await?;
         }
         LifecycleEvent::PaymentReminder {
             item_id,
@@ -239,10 +232,7 @@ async fn tell(
                 amount,
                 expires_at: *expires_at,
             };
-            delivery
-                .tell(*auction_id, Some(offer.bidder_id), &pushed)
-                .await
-                .map_err(undelivered)?;
+            push(delivery, *auction_id, Some(offer.bidder_id), &pushed).await?;
             let message = format!(
                 "Second chance: \u{201c}{}\u{201d} can be yours at your bid of {amount} {}; answer by {}.",
                 item.name,
@@ -263,6 +253,23 @@ async fn tell(
         LifecycleEvent::OfferExpired { .. } => {}
     }
     Ok(())
+}
+
+/// Pushes `event` when this delivery holds the event's claim.
+async fn push(
+    delivery: &mut Option<Delivery<'_>>,
+    auction: AuctionId,
+    only_user: Option<UserId>,
+    event: &ServerEvent,
+) -> Result<(), TransitionError> {
+    let Some(delivery) = delivery else {
+        return Ok(());
+    };
+    delivery
+        .tell(auction, only_user, event)
+        .await
+        .map(|_| ())
+        .map_err(|error| TransitionError::Unexpected(error.to_string()))
 }
 
 async fn item_and_auction(
