@@ -75,6 +75,8 @@ use crate::{bidding, catalog, identity, lifecycle, platform, realtime};
         lifecycle::offers::post_offers_offer_decline,
         lifecycle::payments::post_items_item_payment,
         lifecycle::payments::post_webhooks_payments,
+        lifecycle::live::post_items_item_live_winner,
+        lifecycle::live::put_items_item_live_winner,
     ),
     components(schemas(shared::http::Problem, shared::http::FieldError)),
     modifiers(&BearerAuth, &PageLimits),
@@ -86,6 +88,7 @@ use crate::{bidding, catalog, identity, lifecycle, platform, realtime};
         (name = "bidding", description = "Bids, buy-now, histories, totals and reconciliation."),
         (name = "realtime", description = "Live bidding: WebSocket tickets (the WebSocket messages and events are in docs/api.md) and in-app notifications."),
         (name = "lifecycle", description = "After the close: payments (by those who run the auction, or the payment provider's signed webhook) and second-chance offers."),
+        (name = "event", description = "Running the event: live items' floor winners, check-in, invoices, pickup and reports."),
     ),
 )]
 pub struct ApiDoc;

@@ -9,6 +9,7 @@ mod bounds;
 mod catalog;
 mod deployment;
 mod documents;
+mod event;
 mod identity;
 mod lifecycle;
 mod local_stack;
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         bounds::trials(),
         realtime::trials(),
         lifecycle::trials(),
+        event::trials(),
         local_stack::trials(),
     ]
     .into_iter()

@@ -5,7 +5,7 @@ pub mod bids;
 pub mod buy_now;
 mod idempotency;
 pub mod mine;
-mod place;
+pub(crate) mod place;
 pub mod reconcile;
 pub mod removal;
 pub(crate) mod replay;

@@ -15,8 +15,8 @@ use shared::bidding::{
 };
 use shared::catalog::access::READ_ANY;
 use shared::catalog::{
-    AuctionRecord, BidderCounterRecord, EventType, ItemRecord, ItemStatus, MembershipRecord,
-    MembershipRole, MembershipStatus,
+    AuctionRecord, BidderCounterRecord, EventType, ItemRecord, ItemStatus, ItemType,
+    MembershipRecord, MembershipRole, MembershipStatus,
 };
 use shared::domain::{BidId, CurrencyAmount, ItemId, Money, Timestamp};
 use shared::http::{ApiError, path_parameter};
@@ -122,6 +122,12 @@ pub async fn place(
     // A private auction's items do not exist for those outside it: nothing about the item
     // (its currency's precision, whether the caller could bid) is answered before this.
     let mut bidder = resolve_bidder(state, &caller, &item, &terms, Cache::Use).await?;
+    if item.item_type == ItemType::Live {
+        return Err(ApiError::conflict(
+            "LIVE_ITEM",
+            "This is a live item: it is sold on the floor, not online.",
+        ));
+    }
     require_bidding_permission(&caller, ask)?;
     check_amounts(ask, &terms)?;
 
@@ -174,7 +180,7 @@ pub async fn place(
                     "bid accepted"
                 );
                 if let Some(sale) = &sale {
-                    closed_by_buy_now(state, &item, sale).await;
+                    crate::lifecycle::close::announce_sale(state, &item, sale).await;
                 }
                 return Idempotency::response(StatusCode::CREATED, body, false);
             }
@@ -227,8 +233,9 @@ async fn buy_now_sale(
         .price
         .ok_or_else(|| anyhow::anyhow!("a buy-now without a price"))?;
     Ok(Sale {
-        winner: caller.id(),
-        bidder_number: bidder.number(),
+        winner: Some(caller.id()),
+        bidder_number: Some(bidder.number()),
+        manual_name: None,
         amount,
         sold_at: now,
         due_at: now.plus(chrono::TimeDelta::seconds(i64::from(
@@ -244,19 +251,6 @@ async fn buy_now_sale(
 
 /// After a buy-now closed the item: its payment schedules and the close's events (the change
 /// stands whatever happens here).
-async fn closed_by_buy_now(state: &AppState, item: &ItemRecord, sale: &Sale) {
-    let closed = ItemRecord {
-        status: ItemStatus::Sold,
-        sale: Some(sale.clone()),
-        ..item.clone()
-    };
-    crate::lifecycle::close::arm_payment(state, item.id, sale).await;
-    crate::lifecycle::publish_after(state, &crate::lifecycle::close::closed_events(&closed)).await;
-    if let Err(error) = crate::lifecycle::phase::advance(state, item.auction_id).await {
-        tracing::warn!(%error, "the auction's phase was not advanced; the sweeper will");
-    }
-}
-
 /// What a retry must repeat exactly for its stored response to be replayed.
 fn fingerprint(item: ItemId, ask: Ask) -> String {
     match ask {
@@ -620,7 +614,7 @@ fn writes(
     }
     for change in totals_changes(&item.summary(), &decision.summary) {
         // A buy-now is won at once: the buyer's totals hold it as won, not led.
-        let won = sale.is_some_and(|sale| sale.winner == change.bidder);
+        let won = sale.is_some_and(|sale| sale.winner == Some(change.bidder));
         transaction = transaction.update(
             Collection::Totals,
             &TotalsRecord::key(item.auction_id, change.bidder),
@@ -720,7 +714,7 @@ pub(super) fn summary_update(
 
 /// Moves one bidder's totals by `change` (made on first use); with `won`, the item goes to
 /// the ones they won (a buy-now) rather than the ones they lead.
-pub(super) fn totals_update(
+pub(crate) fn totals_update(
     item: &ItemRecord,
     change: &TotalsChange,
     won: bool,

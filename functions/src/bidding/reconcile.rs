@@ -15,7 +15,7 @@ use shared::catalog::{AuctionRecord, ItemRecord, ItemStatus};
 use shared::domain::{AuctionId, UserId};
 use shared::http::sealed::{open, seal};
 use shared::http::{ApiError, json, page_parameters};
-use shared::lifecycle::{OfferRecord, OfferStatus, PaymentStatus};
+use shared::lifecycle::{LiveWinnerRecord, OfferRecord, OfferStatus, PaymentStatus, SaleKind};
 use shared::store::{Index, Query, Read, Store, s};
 
 use super::replay::{MAX_REPLAYED_BIDS, item_bids, replay_item, stored_matches};
@@ -38,12 +38,32 @@ async fn sale_differences(
         }
         return Ok(found);
     };
+    if sale.kind == SaleKind::Live {
+        let entered = store
+            .get::<LiveWinnerRecord>(&item.id.to_string(), Read::Strong)
+            .await?;
+        if !entered.is_some_and(|live| {
+            live.bidder_id == sale.winner
+                && live.manual_name == sale.manual_name
+                && live.hammer_price == sale.amount
+        }) {
+            found.push(format!(
+                "item {}: its sale is not the live winner entered for it",
+                item.id
+            ));
+        }
+        return Ok(found);
+    }
+    let Some(winner) = sale.winner else {
+        found.push(format!("item {}: an online sale without a winner", item.id));
+        return Ok(found);
+    };
     if sale.round == 0 {
         let leader = item.bidding.leader.as_ref().map(|l| l.bidder);
-        if leader != Some(sale.winner) || item.bidding.price != Some(sale.amount) {
+        if leader != Some(winner) || item.bidding.price != Some(sale.amount) {
             found.push(format!(
-                "item {}: its sale (bidder number {}, {}) is not its leader at its price",
-                item.id, sale.bidder_number, sale.amount
+                "item {}: its sale ({}) is not its leader at its price",
+                item.id, sale.amount
             ));
         }
         return Ok(found);
@@ -56,13 +76,13 @@ async fn sale_differences(
         .await?;
     let highest = bids
         .iter()
-        .filter(|b| b.bidder_id == sale.winner && b.status == shared::bidding::BidStatus::Active)
+        .filter(|b| b.bidder_id == winner && b.status == shared::bidding::BidStatus::Active)
         .map(|b| b.amount)
         .max();
     match offer {
         Some(offer)
             if offer.status == OfferStatus::Accepted
-                && offer.bidder_id == sale.winner
+                && offer.bidder_id == winner
                 && offer.amount == sale.amount
                 && highest == Some(sale.amount) => {}
         _ => found.push(format!(
@@ -282,8 +302,11 @@ async fn compare_totals(
                 }
             }
             (ItemStatus::Sold, Some(sale)) if sale.payment_status != PaymentStatus::Overdue => {
-                let held = expected.entry(sale.winner).or_default();
-                held.number = sale.bidder_number;
+                let (Some(winner), Some(number)) = (sale.winner, sale.bidder_number) else {
+                    continue; // a live winner entered by name: no totals
+                };
+                let held = expected.entry(winner).or_default();
+                held.number = number;
                 held.subtotal += sale.amount.amount();
                 held.won.insert(item.id.to_string());
             }

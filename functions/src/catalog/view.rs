@@ -201,11 +201,12 @@ impl SaleView {
             return Ok(None);
         };
         let amount = shown(sale.amount, shown_as.currency)?;
-        let concerned = shown_as.sees_private || shown_as.viewer == Some(sale.winner);
+        let concerned =
+            shown_as.sees_private || (sale.winner.is_some() && shown_as.viewer == sale.winner);
         Ok(Some(if concerned {
             Self {
                 amount,
-                bidder_number: Some(sale.bidder_number),
+                bidder_number: sale.bidder_number,
                 due_at: Some(sale.due_at),
                 payment_status: Some(sale.payment_status),
                 round: Some(sale.round),

@@ -123,16 +123,18 @@ async fn tell(
                     auction.currency.code(),
                     shown_time(sale.due_at, &auction)
                 );
-                write(
-                    state,
-                    &auction,
-                    NotificationKind::ItemWon,
-                    &format!("{item_id}:0"),
-                    sale.winner,
-                    &item,
-                    message,
-                )
-                .await?;
+                if let Some(winner) = sale.winner {
+                    write(
+                        state,
+                        &auction,
+                        NotificationKind::ItemWon,
+                        &format!("{item_id}:0"),
+                        winner,
+                        &item,
+                        message,
+                    )
+                    .await?;
+                }
             }
         }
         LifecycleEvent::PaymentDue {
@@ -153,7 +155,9 @@ async fn tell(
                 amount: shown(sale.amount, auction.currency)?,
                 due_at: *due_at,
             };
-            push(delivery, *auction_id, Some(sale.winner), &pushed).await?;
+            if sale.winner.is_some() {
+                push(delivery, *auction_id, sale.winner, &pushed).await?;
+            }
         }
         LifecycleEvent::PaymentReminder {
             item_id,
@@ -167,7 +171,7 @@ async fn tell(
             let Some(sale) = item.unpaid_sale(*round) else {
                 return Ok(());
             };
-            if auction.notifications.payment_reminders {
+            if let (true, Some(winner)) = (auction.notifications.payment_reminders, sale.winner) {
                 let message = format!(
                     "Reminder: \u{201c}{}\u{201d} is yours once paid; the payment is due by {}.",
                     item.name,
@@ -178,7 +182,7 @@ async fn tell(
                     &auction,
                     NotificationKind::PaymentReminder,
                     &format!("{item_id}:{round}"),
-                    sale.winner,
+                    winner,
                     &item,
                     message,
                 )

@@ -16,8 +16,8 @@ use shared::lifecycle::{LifecycleEvent, PaymentStatus, Sale, SaleKind, Transitio
 use shared::store::{Collection, Condition, StoreError, Update, n, s, to_attribute};
 
 use super::{
-    Holding, TransitionError, arm, audited_amount, phase, publish, read_auction, read_item,
-    totals_move, wait_until,
+    Holding, TransitionError, arm, audited_amount, phase, publish, publish_after, read_auction,
+    read_item, totals_move, wait_until,
 };
 use crate::AppState;
 
@@ -110,8 +110,9 @@ pub fn sale_at_close(item: &ItemRecord, auction: &AuctionRecord, now: Timestamp)
         return None;
     }
     Some(Sale {
-        winner: leader.bidder,
-        bidder_number: leader.bidder_number,
+        winner: Some(leader.bidder),
+        bidder_number: Some(leader.bidder_number),
+        manual_name: None,
         amount: price,
         sold_at: now,
         due_at: now.plus(TimeDelta::seconds(i64::from(
@@ -202,6 +203,22 @@ fn close_writes(
     }
     audit.auction_id = Some(item.auction_id);
     Ok(transaction.create(&audit)?)
+}
+
+/// After a sale made at once (a buy-now, a live winner entered): its payment schedules, its
+/// events and the auction's phase. The sale stands whatever fails here (logged; the
+/// sweeper catches up).
+pub async fn announce_sale(state: &AppState, item: &ItemRecord, sale: &Sale) {
+    let closed = ItemRecord {
+        status: ItemStatus::Sold,
+        sale: Some(sale.clone()),
+        ..item.clone()
+    };
+    arm_payment(state, item.id, sale).await;
+    publish_after(state, &closed_events(&closed)).await;
+    if let Err(error) = phase::advance(state, item.auction_id).await {
+        tracing::warn!(%error, "the auction's phase was not advanced; the sweeper will");
+    }
 }
 
 /// Schedules the sale's reminder (half-way) and deadline.

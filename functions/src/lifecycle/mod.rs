@@ -11,6 +11,7 @@
 
 pub mod announce;
 pub mod close;
+pub mod live;
 pub mod offers;
 pub mod open;
 pub mod payment;

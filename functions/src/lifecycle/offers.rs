@@ -167,8 +167,9 @@ pub async fn post_offers_offer_accept(
         .ok_or(ApiError::NotFound)?;
     let now = state.clock.now();
     let sale = Sale {
-        winner: offer.bidder_id,
-        bidder_number: offer.bidder_number,
+        winner: Some(offer.bidder_id),
+        bidder_number: Some(offer.bidder_number),
+        manual_name: None,
         amount: offer.amount,
         sold_at: now,
         due_at: now.plus(TimeDelta::seconds(i64::from(

@@ -107,24 +107,26 @@ pub async fn deadline(
         }
         let now = state.clock.now();
         let auction = read_auction(state, &item).await?;
-        let next = next_offer(state, &item, &auction, &[sale.winner], round + 1, now).await?;
+        let non_paying: Vec<UserId> = sale.winner.into_iter().collect();
+        let next = next_offer(state, &item, &auction, &non_paying, round + 1, now).await?;
         let mut passed_over = item.passed_over.clone();
-        passed_over.push(sale.winner);
+        passed_over.extend(sale.winner);
         let mut audit = AuditRecord::new(AuditAction::PaymentOverdue, None, now)
             .target(item.id)
             .detail("round", round)
             .detail("bidderNumber", sale.bidder_number)
             .detail("amount", audited_amount(&item, sale.amount));
         audit.auction_id = Some(item.auction_id);
-        let transaction = state
-            .store
-            .transaction()
-            .update(
+        let mut transaction = state.store.transaction();
+        // A live winner entered by name has no account and no totals.
+        if let Some(winner) = sale.winner {
+            transaction = transaction.update(
                 Collection::Totals,
-                &TotalsRecord::key(item.auction_id, sale.winner),
+                &TotalsRecord::key(item.auction_id, winner),
                 totals_move(&item, -sale.amount.amount(), Some(Holding::Won), None, now),
-            )?
-            .create(&audit)?;
+            )?;
+        }
+        let transaction = transaction.create(&audit)?;
         let transaction = hand_on(transaction, &item, &passed_over, next.as_ref(), true, now)?;
         match state.store.transact(transaction).await {
             Ok(()) => {}
@@ -412,7 +414,7 @@ pub fn next_bidder(
             *entry = (bid.amount, bid.placed_at, bid.bidder_number);
         }
     }
-    let current = item.sale.as_ref().map(|sale| sale.winner);
+    let current = item.sale.as_ref().and_then(|sale| sale.winner);
     let mut ranked: Vec<(UserId, (Money, Timestamp, u32))> = best
         .into_iter()
         .filter(|(bidder, _)| {

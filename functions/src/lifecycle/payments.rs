@@ -387,7 +387,7 @@ fn payment_writes(
             .passed_over
             .iter()
             .copied()
-            .filter(|bidder| *bidder != sale.winner)
+            .filter(|bidder| Some(*bidder) != sale.winner)
             .collect();
         update = update
             .name("#passedOver", "passedOver")
@@ -409,11 +409,13 @@ fn payment_writes(
                     ),
             )?;
         }
-        transaction = transaction.update(
-            Collection::Totals,
-            &TotalsRecord::key(item.auction_id, sale.winner),
-            totals_move(item, sale.amount.amount(), None, Some(Holding::Won), now),
-        )?;
+        if let Some(winner) = sale.winner {
+            transaction = transaction.update(
+                Collection::Totals,
+                &TotalsRecord::key(item.auction_id, winner),
+                totals_move(item, sale.amount.amount(), None, Some(Holding::Won), now),
+            )?;
+        }
     }
     let mut audit = AuditRecord::new(AuditAction::PaymentStatusChanged, actor, now)
         .target(item.id)

@@ -18,8 +18,8 @@ pub const READ_OWN: &str = "auction:read:own";
 
 /// Something done to one auction by those who run it or the platform. Each is allowed by
 /// one of three things: the owner holding its `:own` permission (so taking the artist role
-/// away stops an owner), a manager's membership (for the powers managers have), or the
-/// platform-wide permission that grants it in any auction.
+/// away stops an owner), a manager's or clerk's membership (for the powers their role has),
+/// or the platform-wide permission that grants it in any auction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Power {
     UpdateAuction,
@@ -39,10 +39,30 @@ pub enum Power {
     RemoveBid,
     RestoreBid,
     RecordPayment,
+    /// Enter the floor winner of a live item.
+    AssignLiveWinner,
+    /// Correct a live item's winner once entered.
+    CorrectLiveWinner,
+    /// Register a walk-in bidder and hand out their bidder number.
+    CheckIn,
+    /// Find the auction's bidders by number, name or email.
+    FindBidders,
+    RecordPickup,
+    ExportReports,
+}
+
+/// Which members of an auction hold a power through their membership alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Members {
+    /// None: the owner and the platform only.
+    Nobody,
+    Managers,
+    /// Managers and clerks (the floor staff of a live event).
+    Clerks,
 }
 
 impl Power {
-    pub const ALL: [Power; 17] = [
+    pub const ALL: [Power; 23] = [
         Power::UpdateAuction,
         Power::ChangeNotifications,
         Power::DeleteAuction,
@@ -60,32 +80,47 @@ impl Power {
         Power::RemoveBid,
         Power::RestoreBid,
         Power::RecordPayment,
+        Power::AssignLiveWinner,
+        Power::CorrectLiveWinner,
+        Power::CheckIn,
+        Power::FindBidders,
+        Power::RecordPickup,
+        Power::ExportReports,
     ];
 
-    /// `(owner's permission, platform-wide permission, managers have it)`.
-    pub fn grants(self) -> (&'static str, &'static str, bool) {
+    /// `(owner's permission, platform-wide permission, which members have it)`.
+    pub fn grants(self) -> (&'static str, &'static str, Members) {
+        use Members::{Clerks, Managers, Nobody};
         match self {
-            Power::UpdateAuction => ("auction:update:own", "auction:update:any", true),
+            Power::UpdateAuction => ("auction:update:own", "auction:update:any", Managers),
             Power::ChangeNotifications => (
                 "auction:notifications:own",
                 "auction:notifications:any",
-                true,
+                Managers,
             ),
-            Power::DeleteAuction => ("auction:delete:own", "auction:delete:any", false),
-            Power::Publish => ("auction:publish:own", "auction:publish:any", false),
-            Power::ChangePhase => ("auction:phase:own", "auction:phase:any", false),
-            Power::RotateCode => ("auction:code:own", "auction:code:any", true),
-            Power::CreateItem => ("item:create:own", "item:create:any", true),
-            Power::UpdateItem => ("item:update:own", "item:update:any", true),
-            Power::DeleteItem => ("item:delete:own", "item:delete:any", true),
-            Power::ReadMembers => ("membership:manage:own", READ_ANY, true),
-            Power::ManageMembers => ("membership:manage:own", "membership:manage:any", true),
-            Power::ReadAudit => (READ_OWN, "audit:read", true),
-            Power::ReadTotals => (READ_OWN, "totals:read:any", true),
-            Power::Reconcile => (READ_OWN, "reconcile:run", true),
-            Power::RemoveBid => ("bid:remove:own", "bid:remove:any", true),
-            Power::RestoreBid => ("bid:restore:own", "bid:restore:any", true),
-            Power::RecordPayment => ("payment:record:own", "payment:record:any", true),
+            Power::DeleteAuction => ("auction:delete:own", "auction:delete:any", Nobody),
+            Power::Publish => ("auction:publish:own", "auction:publish:any", Nobody),
+            Power::ChangePhase => ("auction:phase:own", "auction:phase:any", Nobody),
+            Power::RotateCode => ("auction:code:own", "auction:code:any", Managers),
+            Power::CreateItem => ("item:create:own", "item:create:any", Managers),
+            Power::UpdateItem => ("item:update:own", "item:update:any", Managers),
+            Power::DeleteItem => ("item:delete:own", "item:delete:any", Managers),
+            Power::ReadMembers => ("membership:manage:own", READ_ANY, Managers),
+            Power::ManageMembers => ("membership:manage:own", "membership:manage:any", Managers),
+            Power::ReadAudit => (READ_OWN, "audit:read", Managers),
+            Power::ReadTotals => (READ_OWN, "totals:read:any", Managers),
+            Power::Reconcile => (READ_OWN, "reconcile:run", Managers),
+            Power::RemoveBid => ("bid:remove:own", "bid:remove:any", Managers),
+            Power::RestoreBid => ("bid:restore:own", "bid:restore:any", Managers),
+            Power::RecordPayment => ("payment:record:own", "payment:record:any", Managers),
+            Power::AssignLiveWinner => ("live_winner:assign:own", "live_winner:assign:any", Clerks),
+            Power::CorrectLiveWinner => {
+                ("live_winner:assign:own", "live_winner:assign:any", Managers)
+            }
+            Power::CheckIn => ("checkin:run:own", "checkin:run:any", Clerks),
+            Power::FindBidders => ("checkin:run:own", READ_ANY, Clerks),
+            Power::RecordPickup => ("pickup:update:own", "pickup:update:any", Clerks),
+            Power::ExportReports => ("report:export", "report:export:any", Managers),
         }
     }
 }
@@ -167,6 +202,21 @@ impl AuctionAccess {
         !self.owner && self.role() == Some(MembershipRole::Manager)
     }
 
+    /// A member whose role holds powers given to `members`.
+    fn member_of(&self, members: Members) -> bool {
+        match members {
+            Members::Nobody => false,
+            Members::Managers => self.manages(),
+            Members::Clerks => {
+                !self.owner
+                    && matches!(
+                        self.role(),
+                        Some(MembershipRole::Manager | MembershipRole::Clerk)
+                    )
+            }
+        }
+    }
+
     /// Drafts: their owner (with `auction:read:own`) and staff. Published public auctions:
     /// anyone. Private: members too.
     pub fn can_view(&self, auction: &AuctionRecord) -> bool {
@@ -179,8 +229,8 @@ impl AuctionAccess {
 
     /// May use `power` here: see [`Power`].
     pub fn may(&self, power: Power) -> bool {
-        let (own, any, managers) = power.grants();
-        self.owns_with(own) || (managers && self.manages()) || self.permissions.contains(any)
+        let (own, any, members) = power.grants();
+        self.owns_with(own) || self.member_of(members) || self.permissions.contains(any)
     }
 
     /// Sees private fields (reserve prices, the auction code): the owner, managers, staff.
@@ -203,11 +253,14 @@ impl AuctionAccess {
         if self.may(power) {
             return Ok(());
         }
-        let (_, _, managers) = power.grants();
-        let detail = if managers {
-            "Only the auction's owner, its managers and permitted staff may do this."
-        } else {
-            "Only the auction's owner and permitted administrators may do this."
+        let detail = match power.grants().2 {
+            Members::Clerks => {
+                "Only the auction's owner, its managers and clerks, and permitted staff may do this."
+            }
+            Members::Managers => {
+                "Only the auction's owner, its managers and permitted staff may do this."
+            }
+            Members::Nobody => "Only the auction's owner and permitted administrators may do this.",
         };
         Err(ApiError::Forbidden {
             code: "FORBIDDEN",

@@ -6,6 +6,7 @@
 
 pub mod bus;
 pub mod events;
+pub mod live;
 pub mod offers;
 pub mod sale;
 pub mod schedules;
@@ -13,6 +14,7 @@ pub mod transitions;
 
 pub use bus::{Bus, BusError};
 pub use events::{EVENT_SOURCE, LifecycleEvent};
+pub use live::LiveWinnerRecord;
 pub use offers::{OfferRecord, OfferStatus};
 pub use sale::{PaymentStatus, PendingOffer, Sale, SaleKind};
 pub use schedules::{ScheduleError, Schedules};

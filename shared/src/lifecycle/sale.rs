@@ -36,6 +36,8 @@ pub enum SaleKind {
     BuyNow,
     /// Accepted from a second-chance offer.
     SecondChance,
+    /// Hammered on the floor: a live item's winner as the clerk entered it.
+    Live,
 }
 
 /// The item's sale: locked to `winner` until it is paid, or passed on once the deadline
@@ -43,9 +45,13 @@ pub enum SaleKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Sale {
-    /// Private: shown to no one but those who run the auction as a bidder number.
-    pub winner: UserId,
-    pub bidder_number: u32,
+    /// Private: shown to no one but those who run the auction as a bidder number. `None` for
+    /// a live item's winner entered by name (someone without an account).
+    pub winner: Option<UserId>,
+    pub bidder_number: Option<u32>,
+    /// A live item's winner entered by name instead of bidder number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_name: Option<String>,
     #[serde(with = "money")]
     pub amount: Money,
     pub sold_at: Timestamp,

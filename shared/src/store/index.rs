@@ -55,6 +55,13 @@ impl Index {
         "auctionId",
         ("userId", S),
     );
+    /// Sparse: only memberships with a bidder number (the floor's "paddle 104").
+    pub const MEMBERSHIPS_BY_NUMBER: Index = index(
+        C::AuctionMemberships,
+        "byBidderNumber",
+        "auctionId",
+        ("bidderNumber", N),
+    );
     pub const ITEMS_BY_AUCTION: Index = index(C::Items, "byAuction", "auctionId", ("lotNumber", N));
     pub const IMAGES_BY_ITEM: Index = index(C::Images, "byItem", "itemId", ("position", N));
     pub const BIDS_BY_ITEM: Index = index(C::Bids, "byItem", "itemId", ("position", N));
@@ -83,7 +90,7 @@ impl Index {
     pub const OFFERS_BY_BIDDER: Index = index(C::Offers, "byBidder", "bidderId", ("createdAt", S));
 
     /// Every index, for checking against the template.
-    pub const ALL: [Index; 20] = [
+    pub const ALL: [Index; 21] = [
         Self::AUCTIONS_BY_OWNER,
         Self::AUCTIONS_BY_STATUS,
         Self::USERS_BY_ENTITY,
@@ -93,6 +100,7 @@ impl Index {
         Self::PERMISSIONS_BY_ENTITY,
         Self::MEMBERSHIPS_BY_USER,
         Self::MEMBERSHIPS_BY_AUCTION,
+        Self::MEMBERSHIPS_BY_NUMBER,
         Self::ITEMS_BY_AUCTION,
         Self::IMAGES_BY_ITEM,
         Self::BIDS_BY_ITEM,
