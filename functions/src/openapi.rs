@@ -77,6 +77,7 @@ use crate::{bidding, catalog, identity, lifecycle, platform, realtime};
         lifecycle::payments::post_webhooks_payments,
         lifecycle::live::post_items_item_live_winner,
         lifecycle::live::put_items_item_live_winner,
+        catalog::checkin::post_auctions_auction_check_in,
     ),
     components(schemas(shared::http::Problem, shared::http::FieldError)),
     modifiers(&BearerAuth, &PageLimits),

@@ -15,6 +15,7 @@ pub fn trials() -> Vec<Trial> {
     trials![
         live_winners_sell_live_items_by_number_and_by_name_and_a_correction_moves_the_totals,
         only_those_who_run_the_auction_enter_live_winners_and_only_managers_correct_them,
+        a_walk_in_is_checked_in_by_email_or_made_on_the_spot_with_the_next_number,
     ]
 }
 
@@ -398,5 +399,122 @@ async fn only_those_who_run_the_auction_enter_live_winners_and_only_managers_cor
         403,
         "FORBIDDEN",
     );
+    event.assert_reconciled().await
+}
+
+/// A clerk checks in a walk-in with no account (one is made, with the next bidder number), the
+/// same email again (the same number), and someone with an account who had not joined; the
+/// walk-in's number then wins a live item. Bidders, outsiders and anonymous callers may not
+/// check anyone in.
+async fn a_walk_in_is_checked_in_by_email_or_made_on_the_spot_with_the_next_number()
+-> anyhow::Result<()> {
+    let event = Event::start().await?;
+    let path = format!("/auctions/{}/check-in", event.auction.id);
+    let email = format!("walk-in-{}@example.com", &event.auction.id[..8]);
+    let nameless = event
+        .stack
+        .call(
+            "POST",
+            &path,
+            Some(&event.clerk.token),
+            Some(json!({"email": email})),
+        )
+        .await?;
+    assert_eq!(
+        nameless.status,
+        422,
+        "{}",
+        String::from_utf8_lossy(&nameless.body)
+    );
+    let made = event
+        .stack
+        .expect(
+            201,
+            "POST",
+            &path,
+            Some(&event.clerk.token),
+            Some(json!({"email": email.to_uppercase(), "displayName": "Walk-in Guest"})),
+        )
+        .await?;
+    assert_eq!(made["accountCreated"], true);
+    assert_eq!(made["displayName"], "Walk-in Guest");
+    let number = made["bidderNumber"].as_u64().unwrap_or_default();
+    let highest = event
+        .bidders
+        .iter()
+        .map(|(_, n)| *n)
+        .max()
+        .unwrap_or_default();
+    assert!(number > highest, "{made}");
+    let again = event
+        .stack
+        .expect(
+            200,
+            "POST",
+            &path,
+            Some(&event.clerk.token),
+            Some(json!({"email": email})),
+        )
+        .await?;
+    assert_eq!(again["accountCreated"], false);
+    assert_eq!(again["bidderNumber"], made["bidderNumber"]);
+    assert_eq!(again["userId"], made["userId"]);
+
+    let registered = event.stack.newcomer().await?;
+    let joined = event
+        .stack
+        .expect(
+            200,
+            "POST",
+            &path,
+            Some(&event.artist.token),
+            Some(json!({"email": format!("{}@example.com", registered.username)})),
+        )
+        .await?;
+    assert_eq!(joined["accountCreated"], false);
+    assert_eq!(joined["userId"], registered.id.as_str());
+    assert!(joined["bidderNumber"].as_u64() > Some(number), "{joined}");
+
+    let won = event
+        .enter(
+            "POST",
+            Some(&event.clerk),
+            &event.auction.items[1],
+            json!({"bidderNumber": number, "hammerPrice": "75.00"}),
+        )
+        .await?;
+    assert_eq!(won.status, 201, "{}", String::from_utf8_lossy(&won.body));
+
+    let body = json!({"email": "someone@example.com", "displayName": "Someone"});
+    let [(bidder, _), _] = &event.bidders;
+    let outsider = event.stack.newcomer().await?;
+    refused(
+        &event
+            .stack
+            .call("POST", &path, Some(&bidder.token), Some(body.clone()))
+            .await?,
+        403,
+        "FORBIDDEN",
+    );
+    refused(
+        &event
+            .stack
+            .call("POST", &path, Some(&outsider.token), Some(body.clone()))
+            .await?,
+        404,
+        "NOT_FOUND",
+    );
+    assert_eq!(
+        event
+            .stack
+            .call("POST", &path, None, Some(body))
+            .await?
+            .status,
+        401
+    );
+    let created = event.audited("user_created").await?;
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0]["details"]["source"], "check-in");
+    assert_eq!(created[0]["actorId"], event.clerk.id.as_str());
     event.assert_reconciled().await
 }

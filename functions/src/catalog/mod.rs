@@ -2,6 +2,7 @@
 
 pub mod auctions;
 pub mod audit;
+pub mod checkin;
 pub mod edit;
 pub mod items;
 pub mod join;

@@ -11,16 +11,16 @@ use shared::store::{Collection, Store, StoreError, Transaction};
 /// A new account's fields, each checked by its rule as the request body was parsed
 /// (`profile::Email`, `Username`, `DisplayName`, `NewPassword`), so a client learns of all
 /// its mistakes in one answer.
-pub(super) struct NewAccount {
-    pub(super) email: String,
-    pub(super) username: String,
-    pub(super) display_name: String,
-    pub(super) password: Secret,
+pub(crate) struct NewAccount {
+    pub(crate) email: String,
+    pub(crate) username: String,
+    pub(crate) display_name: String,
+    pub(crate) password: Secret,
 }
 
 impl NewAccount {
     /// The account's record, with its password hashed.
-    pub(super) fn into_record(
+    pub(crate) fn into_record(
         self,
         role: GlobalRole,
         groups: Vec<String>,
@@ -53,7 +53,7 @@ impl NewAccount {
 }
 
 /// A transaction creating `user` with its email and username claims.
-pub(super) fn creation(store: &Store, user: &UserRecord) -> Result<Transaction, StoreError> {
+pub(crate) fn creation(store: &Store, user: &UserRecord) -> Result<Transaction, StoreError> {
     store
         .transaction()
         .create(&EmailIndexRecord {
@@ -68,7 +68,7 @@ pub(super) fn creation(store: &Store, user: &UserRecord) -> Result<Transaction, 
 }
 
 /// Runs a [`creation`] (plus whatever was added to it), answering a taken claim as a 409.
-pub(super) async fn create(store: &Store, transaction: Transaction) -> Result<(), ApiError> {
+pub(crate) async fn create(store: &Store, transaction: Transaction) -> Result<(), ApiError> {
     match store.transact(transaction).await {
         Ok(()) => Ok(()),
         Err(StoreError::ConditionFailed(failed)) => Err(match failed.collection {

@@ -1,7 +1,7 @@
 //! Accounts, logins and sessions (`/auth/*`, `/me`), and their administration (`/users`,
 //! `/roles`, `/groups`, `/permissions`).
 
-mod accounts;
+pub(crate) mod accounts;
 pub mod export;
 pub mod groups;
 pub mod login;
