@@ -121,24 +121,32 @@ impl Event {
             .and_then(|rows| rows.first().cloned()))
     }
 
+    /// The entries of `action`, as the audit route filters them (all pages).
     async fn audited(&self, action: &str) -> anyhow::Result<Vec<Value>> {
-        let page = self
-            .stack
-            .expect(
-                200,
-                "GET",
-                &format!("/auctions/{}/audit?limit=100", self.auction.id),
-                Some(&self.artist.token),
-                None,
-            )
-            .await?;
-        Ok(page["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|e| e["action"] == action)
-            .cloned()
-            .collect())
+        let mut found = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page = self
+                .stack
+                .expect(
+                    200,
+                    "GET",
+                    &format!(
+                        "/auctions/{}/audit?action={action}&limit=100{cursor}",
+                        self.auction.id
+                    ),
+                    Some(&self.artist.token),
+                    None,
+                )
+                .await?;
+            let entries = page["items"].as_array().cloned().unwrap_or_default();
+            assert!(entries.iter().all(|e| e["action"] == action), "{page}");
+            found.extend(entries);
+            match page["nextCursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => return Ok(found),
+            }
+        }
     }
 
     async fn assert_reconciled(&self) -> anyhow::Result<()> {
@@ -321,6 +329,46 @@ async fn live_winners_sell_live_items_by_number_and_by_name_and_a_correction_mov
         "{correction}"
     );
     assert_eq!(correction["actorId"], event.artist.id.as_str());
+    // The audit log by time: nothing after now, everything of the test up to now.
+    let audit = format!("/auctions/{}/audit", event.auction.id);
+    let token = Some(event.artist.token.as_str());
+    let later = (Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
+    let none = event
+        .stack
+        .expect(
+            200,
+            "GET",
+            &format!("{audit}?from={}", later.replace('+', "%2B")),
+            token,
+            None,
+        )
+        .await?;
+    assert_eq!(none["items"], json!([]), "{none}");
+    let until_now = event
+        .stack
+        .expect(
+            200,
+            "GET",
+            &format!("{audit}?to={}&limit=100", later.replace('+', "%2B")),
+            token,
+            None,
+        )
+        .await?;
+    assert!(
+        until_now["items"].as_array().map_or(0, Vec::len) >= 6,
+        "{until_now}"
+    );
+    for bad in [
+        "action=bidding",
+        "from=yesterday",
+        "from=2026-12-05T00:00:00Z&to=2026-12-04T00:00:00Z",
+    ] {
+        let refused = event
+            .stack
+            .call("GET", &format!("{audit}?{bad}"), token, None)
+            .await?;
+        assert_eq!(refused.status, 422, "{bad}");
+    }
     event.assert_reconciled().await
 }
 

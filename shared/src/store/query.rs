@@ -23,6 +23,8 @@ pub struct Query {
     index: Index,
     partition_value: AttributeValue,
     sort: Option<Condition>,
+    /// Applied to each item the key condition read (a page may then hold fewer than `limit`).
+    filter: Option<Condition>,
     descending: bool,
     limit: u32,
     cursor: Option<String>,
@@ -53,6 +55,7 @@ impl Query {
             index,
             partition_value: value,
             sort: None,
+            filter: None,
             descending: false,
             limit: 20,
             cursor: None,
@@ -64,6 +67,13 @@ impl Query {
     pub fn sort(mut self, condition: Condition) -> Self {
         let attribute = self.index.sort.map_or("", |(name, _)| name);
         self.sort = Some(condition.name("#sort", attribute));
+        self
+    }
+
+    /// Keeps only the items `condition` holds for (a filter: the items it drops are read all
+    /// the same, so it narrows small remainders, never a whole partition).
+    pub fn filter(mut self, condition: Condition) -> Self {
+        self.filter = Some(condition);
         self
     }
 
@@ -119,9 +129,14 @@ impl Query {
                 format!("{} AND {}", key_condition.expression, sort.expression);
             key_condition.absorb_placeholders(sort);
         }
+        let filter_expression = self.filter.as_ref().map(|f| f.expression.clone());
+        if let Some(filter) = self.filter {
+            key_condition.absorb_placeholders(filter);
+        }
         let key_condition = key_condition.checked()?;
         let output = client
             .query()
+            .set_filter_expression(filter_expression)
             .table_name(table)
             .index_name(self.index.name)
             .key_condition_expression(key_condition.expression)
