@@ -533,8 +533,49 @@ async fn a_walk_in_is_checked_in_by_email_or_made_on_the_spot_with_the_next_numb
         .await?;
     assert_eq!(won.status, 201, "{}", String::from_utf8_lossy(&won.body));
 
+    // The clerk finds the walk-in again by number, by email and by part of the name.
+    let members = format!("/auctions/{}/members", event.auction.id);
+    let clerk = Some(event.clerk.token.as_str());
+    for q in [number.to_string(), email.clone(), "WALK-IN".to_string()] {
+        let found = event
+            .stack
+            .expect(
+                200,
+                "GET",
+                &format!("{members}?q={q}&limit=100"),
+                clerk,
+                None,
+            )
+            .await?;
+        let rows = found["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(rows.len(), 1, "{q}: {found}");
+        assert_eq!(rows[0]["displayName"], "Walk-in Guest", "{q}: {found}");
+        assert_eq!(rows[0]["email"], email.as_str());
+        assert_eq!(rows[0]["bidderNumber"], number);
+    }
+    let nobody = event
+        .stack
+        .expect(200, "GET", &format!("{members}?q=99999"), clerk, None)
+        .await?;
+    assert_eq!(nobody["items"], json!([]));
+    // Listing every member stays the managers' and the owner's.
+    assert_eq!(
+        event.stack.call("GET", &members, clerk, None).await?.status,
+        403
+    );
+
     let body = json!({"email": "someone@example.com", "displayName": "Someone"});
     let [(bidder, _), _] = &event.bidders;
+    let searched = event
+        .stack
+        .call(
+            "GET",
+            &format!("{members}?q={number}"),
+            Some(&bidder.token),
+            None,
+        )
+        .await?;
+    refused(&searched, 403, "FORBIDDEN");
     let outsider = event.stack.newcomer().await?;
     refused(
         &event

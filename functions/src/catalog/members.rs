@@ -1,5 +1,6 @@
 //! `GET /auctions/{auctionId}/members` and `PATCH /auctions/{auctionId}/members/{userId}`:
-//! who takes part in an auction, in which role, run by its owner, managers and staff.
+//! who takes part in an auction, in which role, run by its owner, managers and staff; with
+//! `?q=`, a bidder found by number, email or name (clerks too, at the door and the floor).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -7,12 +8,13 @@ use serde::{Deserialize, Serialize};
 use shared::audit::{self, AuditAction, AuditRecord, audited_update};
 use shared::catalog::access::Power;
 use shared::catalog::{MembershipRecord, MembershipRole, MembershipStatus};
-use shared::domain::{Timestamp, UserId};
+use shared::domain::{AuctionId, Timestamp, UserId};
 use shared::http::{
-    ApiError, check_cursor, json, page_parameters_into, parse_json_body, path_parameter,
-    refused_query,
+    ApiError, FieldError, check_cursor, json, page_parameters_into, parse_json_body,
+    path_parameter, query_parameter, refused_query,
 };
-use shared::store::{Condition, Index, Query, Read, Update, s, to_attribute};
+use shared::identity::{EmailIndexRecord, UserRecord};
+use shared::store::{Condition, Index, Query, Read, Update, n, s, to_attribute};
 
 use super::auctions::visible_auction;
 use crate::AppState;
@@ -34,6 +36,22 @@ pub struct MemberView {
     pub bidder_number: Option<u32>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// In the answers to a search (`q`) only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+impl MemberView {
+    /// The member with their account's name and email (what a search shows).
+    fn with_account(membership: MembershipRecord, user: &UserRecord) -> Self {
+        Self {
+            display_name: Some(user.display_name.clone()),
+            email: Some(user.email.clone()),
+            ..Self::from(membership)
+        }
+    }
 }
 
 impl From<MembershipRecord> for MemberView {
@@ -47,6 +65,8 @@ impl From<MembershipRecord> for MemberView {
             bidder_number: m.bidder_number,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            display_name: None,
+            email: None,
         }
     }
 }
@@ -79,11 +99,13 @@ pub struct MemberChange {
     security(("bearer" = [])),
     params(
         ("auctionId" = String, Path, description = "The auction's id."),
+        ("q" = Option<String>, Query, description = "Find bidders: a bidder number (`104`), an email (exactly), or part of a name (any case; a page reads `limit` members and keeps those whose name matches, so follow `nextCursor`). Answers carry `displayName` and `email`; clerks may search too."),
         ("limit" = Option<u32>, Query, description = "1 to 100, default 20."),
         ("cursor" = Option<String>, Query, description = "From the previous page."),
     ),
     responses(
         (status = 200, description = "A page of members.", body = MemberList),
+        (status = 422, description = "A `q` of more than 100 characters, or a bad `limit` or `cursor`.", body = shared::http::Problem),
         (status = 403, description = "Not the auction's owner, a manager or staff.", body = shared::http::Problem),
         (status = 404, description = "No such auction the caller may see.", body = shared::http::Problem),
     ),
@@ -95,6 +117,10 @@ pub async fn get_auctions_auction_members(
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
+    if let Some(q) = query_parameter(&request, "q") {
+        access.require(&auction, Power::FindBidders)?;
+        return json(StatusCode::OK, &find(state, &request, auction.id, q).await?);
+    }
     access.require(&auction, Power::ReadMembers)?;
     let mut errors = Vec::new();
     let (limit, cursor) = page_parameters_into(&request, &mut errors);
@@ -109,6 +135,98 @@ pub async fn get_auctions_auction_members(
         items: page.items.into_iter().map(MemberView::from).collect(),
     };
     json(StatusCode::OK, &list)
+}
+
+/// The members `q` names: the bidder of that number, the member of that email, or a page of
+/// members whose name holds it.
+async fn find(
+    state: &AppState,
+    request: &Request,
+    auction: AuctionId,
+    q: &str,
+) -> Result<MemberList, ApiError> {
+    let q = q.trim();
+    let mut errors = Vec::new();
+    let (limit, cursor) = page_parameters_into(request, &mut errors);
+    if q.is_empty() || q.chars().count() > 100 {
+        errors.push(FieldError::new("q", "must be 1 to 100 characters"));
+    }
+    let by_name = Query::index(Index::MEMBERSHIPS_BY_AUCTION, s(auction.to_string()))
+        .limit(limit)
+        .after(cursor.as_deref());
+    check_cursor(&by_name, &mut errors);
+    refused_query(errors)?;
+    let members: Vec<MembershipRecord> = if let Ok(number) = q.parse::<u32>() {
+        state
+            .store
+            .query::<MembershipRecord>(
+                Query::index(Index::MEMBERSHIPS_BY_NUMBER, s(auction.to_string()))
+                    .sort(Condition::new("#sort = :number").value(":number", n(number)))
+                    .limit(2),
+            )
+            .await?
+            .items
+    } else if q.contains('@') {
+        let claim = state
+            .store
+            .get::<EmailIndexRecord>(&q.to_lowercase(), Read::Strong)
+            .await?;
+        match claim {
+            Some(claim) => state
+                .store
+                .get::<MembershipRecord>(
+                    &MembershipRecord::key(auction, claim.user_id),
+                    Read::Strong,
+                )
+                .await?
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        }
+    } else {
+        let page = state.store.query::<MembershipRecord>(by_name).await?;
+        let accounts = accounts_of(state, &page.items).await?;
+        let wanted = q.to_lowercase();
+        let items = page
+            .items
+            .into_iter()
+            .filter_map(|m| {
+                let user = accounts.iter().find(|u| u.id == m.user_id)?;
+                user.display_name
+                    .to_lowercase()
+                    .contains(&wanted)
+                    .then(|| MemberView::with_account(m, user))
+            })
+            .collect();
+        return Ok(MemberList {
+            items,
+            next_cursor: page.next_cursor,
+        });
+    };
+    let accounts = accounts_of(state, &members).await?;
+    let items = members
+        .into_iter()
+        .filter_map(|m| {
+            let user = accounts.iter().find(|u| u.id == m.user_id)?;
+            Some(MemberView::with_account(m, user))
+        })
+        .collect();
+    Ok(MemberList {
+        items,
+        next_cursor: None,
+    })
+}
+
+/// The accounts of `members`, in one batched read.
+async fn accounts_of(
+    state: &AppState,
+    members: &[MembershipRecord],
+) -> Result<Vec<UserRecord>, ApiError> {
+    let keys: Vec<String> = members.iter().map(|m| m.user_id.to_string()).collect();
+    Ok(state
+        .store
+        .get_many::<UserRecord>(&keys, Read::Eventual)
+        .await?)
 }
 
 /// Changes a member's role, override or status (owner, managers, administrators). The
