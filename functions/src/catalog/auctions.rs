@@ -136,6 +136,23 @@ pub async fn get_auctions_auction(
     json(StatusCode::OK, &view)
 }
 
+/// `409 AUCTION_NOT_RUNNING` unless the auction is published and not yet complete: the time
+/// the event is run (`what` happens then, as the answer says).
+pub(crate) fn require_running(auction: &AuctionRecord, what: &str) -> Result<(), ApiError> {
+    if auction.status.is_published()
+        && !matches!(
+            auction.status,
+            AuctionStatus::Complete | AuctionStatus::Closed
+        )
+    {
+        return Ok(());
+    }
+    Err(ApiError::conflict(
+        "AUCTION_NOT_RUNNING",
+        format!("{what} once the auction is published and until it is complete."),
+    ))
+}
+
 /// The auction of the path's `auctionId` and the caller's standing in it; 404 unless they may
 /// see it.
 pub(crate) async fn visible_auction(

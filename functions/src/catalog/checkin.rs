@@ -6,14 +6,13 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::audit::{AuditAction, AuditRecord};
-use shared::catalog::AuctionStatus;
 use shared::catalog::access::Power;
 use shared::domain::UserId;
 use shared::http::{ApiError, json, parse_json_body};
 use shared::identity::{EmailIndexRecord, GlobalRole, Secret, UserRecord, UserStatus, profile};
 use shared::store::Read;
 
-use super::auctions::visible_auction;
+use super::auctions::{require_running, visible_auction};
 use super::join::join;
 use crate::AppState;
 use crate::identity::accounts::{self, NewAccount};
@@ -76,17 +75,7 @@ pub async fn post_auctions_auction_check_in(
     let (auction, access) = visible_auction(state, &request, Some(&caller)).await?;
     access.require(&auction, Power::CheckIn)?;
     let body: CheckIn = parse_json_body(&request)?;
-    if !auction.status.is_published()
-        || matches!(
-            auction.status,
-            AuctionStatus::Complete | AuctionStatus::Closed
-        )
-    {
-        return Err(ApiError::conflict(
-            "AUCTION_NOT_RUNNING",
-            "Bidders are checked in once the auction is published and until it is complete.",
-        ));
-    }
+    require_running(&auction, "Bidders are checked in")?;
     let now = state.clock.now();
     let existing = match state
         .store

@@ -11,8 +11,8 @@ use shared::bidding::{Holding as Change, TotalsChange, TotalsRecord};
 use shared::catalog::access::Power;
 use shared::catalog::draft::AboveZero;
 use shared::catalog::{
-    AuctionRecord, AuctionStatus, ItemRecord, ItemStatus, ItemType, MembershipRecord,
-    MembershipRole, MembershipStatus,
+    AuctionRecord, ItemRecord, ItemStatus, ItemType, MembershipRecord, MembershipRole,
+    MembershipStatus,
 };
 use shared::domain::{CurrencyAmount, ItemId, Money, Timestamp, UserId};
 use shared::http::{ApiError, json, parse_json_body};
@@ -23,6 +23,7 @@ use super::close::announce_sale;
 use super::{Holding, audited_amount, totals_move};
 use crate::AppState;
 use crate::bidding::place::totals_update;
+use crate::catalog::auctions::require_running;
 use crate::catalog::items::visible_item;
 use crate::catalog::view::shown;
 
@@ -137,17 +138,7 @@ async fn enter(
             "Only live items have a floor winner; silent items are sold online.",
         ));
     }
-    if !auction.status.is_published()
-        || matches!(
-            auction.status,
-            AuctionStatus::Complete | AuctionStatus::Closed
-        )
-    {
-        return Err(ApiError::conflict(
-            "AUCTION_NOT_RUNNING",
-            "Winners are entered once the auction is published and until it is complete.",
-        ));
-    }
+    require_running(&auction, "Winners are entered")?;
     let winner = winner_of(state, &auction, &input).await?;
     let existing = state
         .store
