@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use shared::catalog::{AuctionRecord, ItemRecord};
-use shared::domain::{ItemId, Money, Timestamp};
+use shared::domain::{AuctionId, ItemId, Money, Timestamp};
 use shared::lifecycle::{BusError, LifecycleEvent, Transition};
 use shared::store::{AttributeValue, Read, StoreError, Update, n, s};
 
@@ -187,14 +187,23 @@ pub async fn read_item(
         .await
 }
 
+/// The auction, read strongly; `None` once deleted.
+pub async fn find_auction(
+    state: &AppState,
+    auction_id: AuctionId,
+) -> Result<Option<AuctionRecord>, StoreError> {
+    state
+        .store
+        .get::<AuctionRecord>(&auction_id.to_string(), Read::Strong)
+        .await
+}
+
 /// The item's auction, read strongly.
 pub async fn read_auction(
     state: &AppState,
     item: &ItemRecord,
 ) -> Result<AuctionRecord, TransitionError> {
-    state
-        .store
-        .get::<AuctionRecord>(&item.auction_id.to_string(), Read::Strong)
+    find_auction(state, item.auction_id)
         .await?
         .ok_or_else(|| TransitionError::Unexpected(format!("item {} has no auction", item.id)))
 }

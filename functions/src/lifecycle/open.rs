@@ -5,19 +5,14 @@
 use shared::catalog::{AuctionRecord, AuctionStatus};
 use shared::domain::AuctionId;
 use shared::lifecycle::{LifecycleEvent, Transition};
-use shared::store::Read;
 
-use super::{TransitionError, arm, phase, publish};
+use super::{TransitionError, arm, find_auction, phase, publish};
 use crate::AppState;
 
 /// Opens `auction_id` if it is `ready`, nobody set its phase and `startsAt` has passed; one
 /// that fired early is re-armed for its time.
 pub async fn open_auction(state: &AppState, auction_id: AuctionId) -> Result<(), TransitionError> {
-    let Some(auction) = state
-        .store
-        .get::<AuctionRecord>(&auction_id.to_string(), Read::Strong)
-        .await?
-    else {
+    let Some(auction) = find_auction(state, auction_id).await? else {
         return Ok(());
     };
     if auction.manual_phase {

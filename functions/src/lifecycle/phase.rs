@@ -9,18 +9,14 @@ use shared::domain::{AuctionId, Timestamp};
 use shared::lifecycle::{LifecycleEvent, PaymentStatus};
 use shared::store::{AttributeValue, Collection, Condition, Index, Read, StoreError, Update, n, s};
 
-use super::{TransitionError, publish};
+use super::{TransitionError, find_auction, publish};
 use crate::AppState;
 use crate::catalog::publish::MAX_LOTS;
 
 /// Moves `auction_id` on as far as its items allow: to `pending` once no lot is open, to
 /// `complete` once every item is paid or unsold.
 pub async fn advance(state: &AppState, auction_id: AuctionId) -> Result<(), TransitionError> {
-    let Some(auction) = state
-        .store
-        .get::<AuctionRecord>(&auction_id.to_string(), Read::Strong)
-        .await?
-    else {
+    let Some(auction) = find_auction(state, auction_id).await? else {
         return Ok(());
     };
     if auction.manual_phase
