@@ -88,6 +88,7 @@ struct ItemSeed {
     starting_price: Money,
     reserve_price: Option<Money>,
     buy_now_price: Option<Money>,
+    fair_market_value: None,
     primary_photo: String,
 }
 

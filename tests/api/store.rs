@@ -71,6 +71,7 @@ fn item(auction: &AuctionRecord, lot_number: u32, starting_price: &str) -> ItemR
         starting_price: Money::parse(starting_price).expect("a price"),
         reserve_price: None,
         buy_now_price: None,
+        fair_market_value: None,
         primary_photo: None,
         gallery: Vec::new(),
         status: ItemStatus::Upcoming,

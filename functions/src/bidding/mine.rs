@@ -47,7 +47,7 @@ pub struct MyBids {
 
 /// `?auctionId=` (if given), `?limit=` and `?cursor=`, with the errors of those at fault (the
 /// handler adds the cursor's, once it has the query, and answers them all in one `422`).
-fn list_parameters(request: &Request) -> (Option<AuctionId>, u32, Option<String>, Vec<FieldError>) {
+pub(crate) fn list_parameters(request: &Request) -> (Option<AuctionId>, u32, Option<String>, Vec<FieldError>) {
     let mut errors = Vec::new();
     let filter = query_parameter(request, "auctionId").and_then(|text| {
         AuctionId::parse(text)
@@ -140,7 +140,7 @@ pub async fn get_me_bids(state: &AppState, request: Request) -> Result<Response<
 }
 
 /// The auctions with these ids, by id (one batch read).
-async fn auctions_of(
+pub(crate) async fn auctions_of(
     state: &AppState,
     ids: impl Iterator<Item = AuctionId>,
 ) -> Result<BTreeMap<AuctionId, AuctionRecord>, ApiError> {

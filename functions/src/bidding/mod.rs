@@ -3,7 +3,7 @@
 
 pub mod bids;
 pub mod buy_now;
-mod idempotency;
+pub(crate) mod idempotency;
 pub mod mine;
 pub(crate) mod place;
 pub mod reconcile;

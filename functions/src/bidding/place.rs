@@ -246,6 +246,8 @@ async fn buy_now_sale(
         kind: SaleKind::BuyNow,
         reminded: false,
         paid_at: None,
+        pickup_status: None,
+        picked_up_at: None,
     })
 }
 
@@ -728,9 +730,10 @@ pub(crate) fn totals_update(
         (Holding::Gained, true) => "ADD #subtotal :delta, #won :item SET",
         (Holding::Kept, true) => "ADD #subtotal :delta, #won :item DELETE #items :item SET",
     };
+    let paid = if won { ", #paid = :unpaid" } else { "" };
     let update = Update::new(format!(
         "{expression} #auctionId = :auction, #bidderId = :bidder, \
-         #bidderNumber = :number, #updatedAt = :now"
+         #bidderNumber = :number, #updatedAt = :now{paid}"
     ))
     .name("#subtotal", "subtotal")
     .name("#auctionId", "auctionId")
@@ -743,6 +746,14 @@ pub(crate) fn totals_update(
     .value(":number", n(change.bidder_number))
     .value(":now", s(now.to_string()))
     .upsert();
+    // A newly won item is unpaid: the invoice is not paid in full any more.
+    let update = if won {
+        update
+            .name("#paid", "paid")
+            .value(":unpaid", AttributeValue::Bool(false))
+    } else {
+        update
+    };
     match (change.holding, won) {
         (Holding::Kept, false) => update,
         (Holding::Gained, true) => update.name("#won", "won").value(":item", holding),

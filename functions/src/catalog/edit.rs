@@ -146,6 +146,10 @@ pub struct ItemChanges {
     #[serde(default, deserialize_with = "shared::http::nullable")]
     #[schema(value_type = Option<Money>)]
     pub buy_now_price: Option<Option<Money>>,
+    /// Any time: it only tells donors' receipts what the item is worth (`null` removes it).
+    #[serde(default, deserialize_with = "shared::http::nullable")]
+    #[schema(value_type = Option<Money>)]
+    pub fair_market_value: Option<Option<Money>>,
 }
 
 /// A PATCH being worked out: the edits, the fields refused, the fields publishing froze, and
@@ -522,6 +526,16 @@ pub async fn patch_items_item(
                     edits.remove.push(field);
                     edits.changed.push(field);
                 }
+            }
+        }
+    }
+    if let Some(value) = changes.fair_market_value {
+        draft::fair_market_value(value, auction.currency, &mut edits.checks);
+        match value {
+            Some(value) => edits.set("fairMarketValue", amount(value)),
+            None => {
+                edits.remove.push("fairMarketValue");
+                edits.changed.push("fairMarketValue");
             }
         }
     }

@@ -69,6 +69,7 @@ pub async fn post_auctions_auction_items(
         auction.currency,
         &mut checks,
     );
+    draft::fair_market_value(input.fair_market_value, auction.currency, &mut checks);
     if !checks.is_empty() {
         return Err(ApiError::Validation(checks.0));
     }
@@ -109,6 +110,7 @@ pub async fn post_auctions_auction_items(
             starting_price: input.starting_price,
             reserve_price: input.reserve_price,
             buy_now_price: input.buy_now_price,
+            fair_market_value: input.fair_market_value,
             primary_photo: primary_photo.clone(),
             gallery: gallery.clone(),
             status: ItemStatus::Upcoming,

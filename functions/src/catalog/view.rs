@@ -143,6 +143,8 @@ pub struct ItemView {
     pub item_type: ItemType,
     pub starting_price: CurrencyAmount,
     pub buy_now_price: Option<CurrencyAmount>,
+    /// What the item is worth, for donors' receipts.
+    pub fair_market_value: Option<CurrencyAmount>,
     pub primary_photo: Option<String>,
     pub gallery: Vec<String>,
     /// How often others opened the item: on reads of it (the item, its auction's list), not
@@ -274,6 +276,10 @@ impl ItemView {
             item_type: item.item_type,
             starting_price: shown(item.starting_price, currency)?,
             buy_now_price: item.buy_now_price.map(|p| shown(p, currency)).transpose()?,
+            fair_market_value: item
+                .fair_market_value
+                .map(|v| shown(v, currency))
+                .transpose()?,
             primary_photo: item.primary_photo.clone(),
             gallery: item.gallery.clone(),
             views: None,

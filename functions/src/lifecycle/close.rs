@@ -123,6 +123,8 @@ pub fn sale_at_close(item: &ItemRecord, auction: &AuctionRecord, now: Timestamp)
         kind: SaleKind::Online,
         reminded: false,
         paid_at: None,
+        pickup_status: None,
+        picked_up_at: None,
     })
 }
 

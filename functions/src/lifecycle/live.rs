@@ -191,6 +191,8 @@ async fn enter(
                 kind: SaleKind::Live,
                 reminded: false,
                 paid_at: None,
+                pickup_status: None,
+                picked_up_at: None,
             };
             (record, sale)
         }

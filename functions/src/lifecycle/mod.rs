@@ -11,6 +11,7 @@
 
 pub mod announce;
 pub mod close;
+pub mod invoices;
 pub mod live;
 pub mod offers;
 pub mod open;
@@ -156,9 +157,19 @@ pub fn totals_move(
         expression.push_str("DELETE #from :item ");
     }
     expression.push_str("SET #updatedAt = :now");
+    // A newly won item is unpaid: the invoice is not paid in full any more.
+    let newly_won = to == Some(Holding::Won);
+    if newly_won {
+        expression.push_str(", #paid = :unpaid");
+    }
     let mut update = Update::new(expression)
         .name("#updatedAt", "updatedAt")
         .value(":now", s(now.to_string()));
+    if newly_won {
+        update = update
+            .name("#paid", "paid")
+            .value(":unpaid", AttributeValue::Bool(false));
+    }
     if !delta.is_zero() {
         update = update
             .name("#subtotal", "subtotal")

@@ -180,6 +180,8 @@ pub async fn post_offers_offer_accept(
         kind: SaleKind::SecondChance,
         reminded: false,
         paid_at: None,
+        pickup_status: None,
+        picked_up_at: None,
     };
     let accept = Update::new("SET #status = :accepted, #updatedAt = :now")
         .name("#status", "status")

@@ -14,12 +14,19 @@ use shared::catalog::ItemRecord;
 use shared::catalog::access::Power;
 use shared::domain::{ItemId, Timestamp, UserId};
 use shared::http::{ApiError, json, parse_json_body};
-use shared::lifecycle::PaymentStatus;
+use rust_decimal::Decimal;
+use shared::domain::{Money, PaymentId};
+use shared::lifecycle::invoice::premium;
+use shared::lifecycle::{
+    PaymentDirection, PaymentMethod, PaymentRecord, PaymentStatus, PickupStatus,
+};
 use shared::store::{
-    Collection, Condition, Read, StoreError, Transaction, Update, n, s, to_attribute,
+    AttributeValue, Collection, Condition, Read, StoreError, Transaction, Update, n, s,
+    to_attribute,
 };
 
-use super::{Holding, phase, totals_move};
+use super::invoices::{ledger_unchanged, ledger_update, read_invoice};
+use super::{Holding, find_auction, phase, totals_move};
 use crate::AppState;
 use crate::catalog::items::visible_item;
 
@@ -35,6 +42,8 @@ const WEBHOOK_MEMORY_SECS: i64 = 30 * 24 * 60 * 60;
 pub struct PaymentChange {
     /// `paid` or `unpaid`.
     pub status: PaymentStatus,
+    /// How it was paid, for the payments report (recorded paid only).
+    pub method: Option<PaymentMethod>,
 }
 
 /// The sale's payment as it now stands.
@@ -87,7 +96,7 @@ pub async fn post_items_item_payment(
         item_id,
         round,
         change.status,
-        Some(caller.id()),
+        Payer::Manager(caller.id(), change.method),
         None,
     )
     .await?;
@@ -166,7 +175,7 @@ pub async fn post_webhooks_payments(
         event.item_id,
         Some(event.round),
         PaymentStatus::Paid,
-        None,
+        Payer::Provider,
         Some(&event.id),
     )
     .await
@@ -253,15 +262,34 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Who records a payment status.
+#[derive(Clone, Copy, Debug)]
+enum Payer {
+    /// One who runs the auction, saying how it was paid if they know.
+    Manager(UserId, Option<PaymentMethod>),
+    /// The payment provider, through its signed webhook.
+    Provider,
+}
+
+impl Payer {
+    fn actor(self) -> Option<UserId> {
+        match self {
+            Payer::Manager(user, _) => Some(user),
+            Payer::Provider => None,
+        }
+    }
+}
+
 /// Sets sale `round`'s payment status to `status`. Paying an overdue sale whose offer is
 /// still unanswered takes the item back for its winner. With `event`, the provider's event id
-/// is remembered in the same transaction: a replay is `DUPLICATE_EVENT`.
+/// is remembered in the same transaction: a replay is `DUPLICATE_EVENT`. The winner's invoice
+/// moves with it: the line's amount and premium join (or leave) what they paid.
 async fn record(
     state: &AppState,
     item_id: ItemId,
     round: Option<u32>,
     status: PaymentStatus,
-    actor: Option<UserId>,
+    payer: Payer,
     event: Option<&str>,
 ) -> Result<PaymentView, ApiError> {
     for _ in 0..8 {
@@ -312,7 +340,8 @@ async fn record(
                 return Ok(view(sale.payment_status, sale.paid_at));
             }
         } else {
-            transaction = payment_writes(transaction, &item, status, actor, now)?;
+            let ledger = ledger_entry(state, &item, status, payer, event, now).await?;
+            transaction = payment_writes(transaction, &item, status, payer, ledger.as_ref(), now)?;
         }
         match state.store.transact(transaction).await {
             Ok(()) => {}
@@ -342,6 +371,75 @@ async fn record(
     })
 }
 
+/// How a sale's payment status moves its winner's invoice: the payment (or reversal) of the
+/// line, and the ledger before and after. `None` for a winner entered by name (no invoice).
+struct LedgerEntry {
+    payment: PaymentRecord,
+    before: Money,
+    after: Money,
+    /// Every item on the invoice is paid afterwards.
+    all_paid: bool,
+}
+
+async fn ledger_entry(
+    state: &AppState,
+    item: &ItemRecord,
+    status: PaymentStatus,
+    payer: Payer,
+    event: Option<&str>,
+    now: Timestamp,
+) -> Result<Option<LedgerEntry>, ApiError> {
+    let Some((sale, winner)) = item.sale.as_ref().and_then(|s| Some((s, s.winner?))) else {
+        return Ok(None);
+    };
+    let auction = find_auction(state, item.auction_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let Some((totals, invoice, _)) = read_invoice(state, &auction, winner).await? else {
+        return Ok(None);
+    };
+    let line = sale.amount.amount()
+        + premium(sale.amount, auction.settings.buyer_premium_percent, auction.currency).amount();
+    let before = totals.amount_paid;
+    let paid = status == PaymentStatus::Paid;
+    let after = match paid {
+        true => before.amount() + line,
+        false => (before.amount() - line).max(Decimal::ZERO),
+    };
+    let after = Money::from_decimal(after).map_err(anyhow::Error::new)?;
+    let others_paid = invoice
+        .lines
+        .iter()
+        .filter(|l| l.item_id != item.id)
+        .all(|l| l.payment_status == PaymentStatus::Paid);
+    let (amount, direction) = match paid {
+        true => (line, PaymentDirection::Received),
+        false => (before.amount() - after.amount(), PaymentDirection::Reversed),
+    };
+    let method = match payer {
+        Payer::Manager(_, method) => method,
+        Payer::Provider => Some(PaymentMethod::Online),
+    };
+    Ok(Some(LedgerEntry {
+        payment: PaymentRecord {
+            id: PaymentId::new(),
+            auction_id: item.auction_id,
+            bidder_id: winner,
+            bidder_number: totals.bidder_number,
+            amount: Money::from_decimal(amount).map_err(anyhow::Error::new)?,
+            direction,
+            method: method.filter(|_| paid),
+            reference: event.map(str::to_string),
+            items: vec![item.id],
+            recorded_by: payer.actor(),
+            recorded_at: now,
+        },
+        before,
+        after,
+        all_paid: paid && others_paid,
+    }))
+}
+
 fn passed_on() -> ApiError {
     ApiError::conflict(
         "SALE_PASSED_ON",
@@ -349,29 +447,35 @@ fn passed_on() -> ApiError {
     )
 }
 
-/// The writes of a payment status change on `item` (read at its version): the sale, and for a
-/// late payment whose offer is unanswered, the offer withdrawn and the winner's totals back.
+/// The writes of a payment status change on `item` (read at its version): the sale, the
+/// winner's ledger and payment, and for a late payment whose offer is unanswered, the offer
+/// withdrawn and the item back in the winner's totals.
 fn payment_writes(
     transaction: Transaction,
     item: &ItemRecord,
     status: PaymentStatus,
-    actor: Option<UserId>,
+    payer: Payer,
+    ledger: Option<&LedgerEntry>,
     now: Timestamp,
 ) -> Result<Transaction, ApiError> {
     let sale = item.sale.as_ref().ok_or(ApiError::NotFound)?;
     let paid = status == PaymentStatus::Paid;
     let mut expression = String::from("SET #sale.#paymentStatus = :status, #updatedAt = :now");
     if paid {
-        expression.push_str(", #sale.#paidAt = :now");
+        expression.push_str(", #sale.#paidAt = :now, #sale.#pickupStatus = :waiting");
     }
     let late = sale.payment_status == PaymentStatus::Overdue;
     if late {
         expression.push_str(", #passedOver = :passed REMOVE #offer");
     }
+    if !paid {
+        expression.push_str(" REMOVE #sale.#pickupStatus, #sale.#pickedUpAt");
+    }
     expression.push_str(" ADD #version :one");
     let mut update = Update::new(expression)
         .name("#sale", "sale")
         .name("#paymentStatus", "paymentStatus")
+        .name("#pickupStatus", "pickupStatus")
         .name("#updatedAt", "updatedAt")
         .name("#version", "version")
         .value(":status", s(status.as_str()))
@@ -379,7 +483,11 @@ fn payment_writes(
         .value(":one", n(1))
         .when(Condition::version_is("version", item.version));
     if paid {
-        update = update.name("#paidAt", "paidAt");
+        update = update
+            .name("#paidAt", "paidAt")
+            .value(":waiting", s(PickupStatus::NotPickedUp.as_str()));
+    } else {
+        update = update.name("#pickedUpAt", "pickedUpAt");
     }
     let mut transaction = transaction;
     if late {
@@ -409,31 +517,80 @@ fn payment_writes(
                     ),
             )?;
         }
-        if let Some(winner) = sale.winner {
-            transaction = transaction.update(
-                Collection::Totals,
-                &TotalsRecord::key(item.auction_id, winner),
-                totals_move(item, sale.amount.amount(), None, Some(Holding::Won), now),
-            )?;
+    }
+    if let Some(winner) = sale.winner {
+        let key = TotalsRecord::key(item.auction_id, winner);
+        match (late, ledger) {
+            (true, Some(ledger)) => {
+                transaction = transaction.update(
+                    Collection::Totals,
+                    &key,
+                    rejoined_with_ledger(item, sale.amount.amount(), ledger, now),
+                )?;
+            }
+            (true, None) => {
+                transaction = transaction.update(
+                    Collection::Totals,
+                    &key,
+                    totals_move(item, sale.amount.amount(), None, Some(Holding::Won), now),
+                )?;
+            }
+            (false, Some(ledger)) => {
+                transaction = transaction.update(
+                    Collection::Totals,
+                    &key,
+                    ledger_update(ledger.before, ledger.after, ledger.all_paid, now),
+                )?;
+            }
+            (false, None) => {}
         }
     }
-    let mut audit = AuditRecord::new(AuditAction::PaymentStatusChanged, actor, now)
+    if let Some(ledger) = ledger {
+        transaction = transaction.create(&ledger.payment)?;
+    }
+    let mut audit = AuditRecord::new(AuditAction::PaymentStatusChanged, payer.actor(), now)
         .target(item.id)
         .detail("round", sale.round)
         .detail("from", sale.payment_status.as_str())
         .detail("to", status.as_str())
         .detail(
             "source",
-            if actor.is_some() {
-                "manager"
-            } else {
-                "provider"
+            match payer {
+                Payer::Manager(..) => "manager",
+                Payer::Provider => "provider",
             },
         );
+    if let Some(ledger) = ledger {
+        audit = audit.detail("amount", ledger.payment.amount.to_string());
+    }
     audit.auction_id = Some(item.auction_id);
     Ok(transaction
         .update(Collection::Items, &item.id.to_string(), update)?
         .create(&audit)?)
+}
+
+/// A late payment's totals: the item back among the winner's won ones, and the ledger moved,
+/// in one update (a transaction writes each record once).
+fn rejoined_with_ledger(
+    item: &ItemRecord,
+    amount: Decimal,
+    ledger: &LedgerEntry,
+    now: Timestamp,
+) -> Update {
+    Update::new(
+        "ADD #subtotal :delta, #won :item \
+         SET #updatedAt = :now, #amountPaid = :after, #paid = :paid",
+    )
+    .name("#subtotal", "subtotal")
+    .name("#won", "won")
+    .name("#updatedAt", "updatedAt")
+    .name("#paid", "paid")
+    .value(":delta", n(amount))
+    .value(":item", AttributeValue::Ss(vec![item.id.to_string()]))
+    .value(":now", s(now.to_string()))
+    .value(":after", n(ledger.after.amount()))
+    .value(":paid", AttributeValue::Bool(ledger.all_paid))
+    .when(ledger_unchanged(ledger.before))
 }
 
 #[cfg(test)]

@@ -522,6 +522,7 @@ mod tests {
             starting_price: money("10"),
             reserve_price: Some(money("6421.37")),
             buy_now_price: None,
+            fair_market_value: None,
             primary_photo: None,
             gallery: Vec::new(),
             status: ItemStatus::Upcoming,

@@ -239,8 +239,12 @@ pub struct TotalsRecord {
         skip_serializing_if = "BTreeSet::is_empty"
     )]
     pub won: BTreeSet<String>,
+    /// Every item they won is paid.
     #[serde(default)]
     pub paid: bool,
+    /// What they paid towards their invoice: the sum of their `payments`.
+    #[serde(with = "money", default)]
+    pub amount_paid: Money,
     pub updated_at: Timestamp,
 }
 

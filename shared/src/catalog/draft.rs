@@ -425,6 +425,9 @@ pub struct NewItem {
     /// Private: only the owner, managers and staff see it.
     pub reserve_price: Option<Money>,
     pub buy_now_price: Option<Money>,
+    /// What the item is worth (0 or more), for donors' receipts: the part of the price above
+    /// it is tax-deductible.
+    pub fair_market_value: Option<Money>,
     /// An https URL.
     #[serde(
         default,
@@ -470,6 +473,13 @@ pub fn prices(
                 "must be above the starting price and not below the reserve",
             );
         }
+    }
+}
+
+/// A fair market value: 0 or more, in the currency's precision.
+pub fn fair_market_value(value: Option<Money>, currency: Currency, checks: &mut Checks) {
+    if let Some(Err(error)) = value.map(|v| v.for_currency(currency)) {
+        checks.fail("fairMarketValue", error.to_string());
     }
 }
 

@@ -44,6 +44,10 @@ pub struct ItemRecord {
     pub reserve_price: Option<Money>,
     #[serde(with = "money_option", default)]
     pub buy_now_price: Option<Money>,
+    /// What the item is worth, for charity events' receipts: what a winner pays above it is
+    /// the tax-deductible part of their invoice line.
+    #[serde(with = "money_option", default)]
+    pub fair_market_value: Option<Money>,
     pub primary_photo: Option<String>,
     #[serde(default)]
     pub gallery: Vec<String>,

@@ -28,6 +28,7 @@ pub mod kind {
         Image => "an image",
         Notification => "a notification",
         Offer => "a second-chance offer",
+        Payment => "a payment",
     }
 }
 
@@ -50,6 +51,7 @@ pub type SessionId = Id<kind::Session>;
 pub type ImageId = Id<kind::Image>;
 pub type NotificationId = Id<kind::Notification>;
 pub type OfferId = Id<kind::Offer>;
+pub type PaymentId = Id<kind::Payment>;
 
 /// A string that is not a UUID.
 #[derive(Debug, Error, PartialEq, Eq)]

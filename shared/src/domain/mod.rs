@@ -6,7 +6,7 @@ mod money;
 mod time;
 
 pub use id::{
-    AuctionId, BidId, Id, IdError, IdKind, ImageId, ItemId, NotificationId, OfferId, SessionId,
+    AuctionId, BidId, Id, IdError, IdKind, ImageId, ItemId, NotificationId, OfferId, PaymentId, SessionId,
     UserId, kind,
 };
 pub use money::{Currency, CurrencyAmount, Money, MoneyError};

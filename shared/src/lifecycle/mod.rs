@@ -6,6 +6,7 @@
 
 pub mod bus;
 pub mod events;
+pub mod invoice;
 pub mod live;
 pub mod offers;
 pub mod sale;
@@ -14,9 +15,10 @@ pub mod transitions;
 
 pub use bus::{Bus, BusError};
 pub use events::{EVENT_SOURCE, LifecycleEvent};
+pub use invoice::{Invoice, InvoiceLine, PaymentDirection, PaymentMethod, PaymentRecord};
 pub use live::LiveWinnerRecord;
 pub use offers::{OfferRecord, OfferStatus};
-pub use sale::{PaymentStatus, PendingOffer, Sale, SaleKind};
+pub use sale::{PaymentStatus, PendingOffer, PickupStatus, Sale, SaleKind};
 pub use schedules::{ScheduleError, Schedules};
 pub use transitions::Transition;
 

@@ -26,6 +26,23 @@ impl PaymentStatus {
     }
 }
 
+/// Whether a paid item has left with its winner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PickupStatus {
+    NotPickedUp,
+    PickedUp,
+}
+
+impl PickupStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PickupStatus::NotPickedUp => "notPickedUp",
+            PickupStatus::PickedUp => "pickedUp",
+        }
+    }
+}
+
 /// How the item was won.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -64,6 +81,11 @@ pub struct Sale {
     pub reminded: bool,
     #[serde(default)]
     pub paid_at: Option<Timestamp>,
+    /// Set once paid: `notPickedUp` until the winner takes the item away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_status: Option<PickupStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picked_up_at: Option<Timestamp>,
 }
 
 impl Sale {

@@ -28,10 +28,11 @@ pub enum Collection {
     Connections,
     RealtimeTickets,
     Offers,
+    Payments,
 }
 
 impl Collection {
-    pub const ALL: [Collection; 24] = [
+    pub const ALL: [Collection; 25] = [
         Self::Auctions,
         Self::Users,
         Self::EmailIndex,
@@ -56,6 +57,7 @@ impl Collection {
         Self::Connections,
         Self::RealtimeTickets,
         Self::Offers,
+        Self::Payments,
     ];
 
     /// The collection's name: its table name without the stage prefix.
@@ -85,6 +87,7 @@ impl Collection {
             Self::Connections => "connections",
             Self::RealtimeTickets => "realtime_tickets",
             Self::Offers => "offers",
+            Self::Payments => "payments",
         }
     }
 

@@ -88,9 +88,11 @@ impl Index {
     );
 
     pub const OFFERS_BY_BIDDER: Index = index(C::Offers, "byBidder", "bidderId", ("createdAt", S));
+    pub const PAYMENTS_BY_AUCTION: Index =
+        index(C::Payments, "byAuction", "auctionId", ("recordedAt", S));
 
     /// Every index, for checking against the template.
-    pub const ALL: [Index; 21] = [
+    pub const ALL: [Index; 22] = [
         Self::AUCTIONS_BY_OWNER,
         Self::AUCTIONS_BY_STATUS,
         Self::USERS_BY_ENTITY,
@@ -112,6 +114,7 @@ impl Index {
         Self::NOTIFICATIONS_UNREAD_BY_USER,
         Self::CONNECTIONS_BY_AUCTION,
         Self::OFFERS_BY_BIDDER,
+        Self::PAYMENTS_BY_AUCTION,
     ];
 
     /// The attributes a start key (cursor) of a query on this index holds, with their types.
