@@ -47,7 +47,9 @@ pub struct MyBids {
 
 /// `?auctionId=` (if given), `?limit=` and `?cursor=`, with the errors of those at fault (the
 /// handler adds the cursor's, once it has the query, and answers them all in one `422`).
-pub(crate) fn list_parameters(request: &Request) -> (Option<AuctionId>, u32, Option<String>, Vec<FieldError>) {
+pub(crate) fn list_parameters(
+    request: &Request,
+) -> (Option<AuctionId>, u32, Option<String>, Vec<FieldError>) {
     let mut errors = Vec::new();
     let filter = query_parameter(request, "auctionId").and_then(|text| {
         AuctionId::parse(text)

@@ -9,7 +9,7 @@ use shared::catalog::{
 };
 use shared::domain::{AuctionId, Currency, CurrencyAmount, ItemId, Money, Timestamp, UserId};
 use shared::http::ApiError;
-use shared::lifecycle::PaymentStatus;
+use shared::lifecycle::{PaymentStatus, PickupStatus};
 
 /// `amount` as clients see money in `currency` (a stored amount that does not fit is our bug).
 pub(crate) fn shown(amount: Money, currency: Currency) -> Result<CurrencyAmount, ApiError> {
@@ -190,6 +190,9 @@ pub struct SaleView {
     /// 0 for the close's own sale, one more for each accepted second-chance offer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub round: Option<u32>,
+    /// Whether the paid item has left the venue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pickup_status: Option<PickupStatus>,
 }
 
 impl SaleView {
@@ -212,6 +215,7 @@ impl SaleView {
                 due_at: Some(sale.due_at),
                 payment_status: Some(sale.payment_status),
                 round: Some(sale.round),
+                pickup_status: sale.pickup_status,
             }
         } else {
             Self {
@@ -220,6 +224,7 @@ impl SaleView {
                 due_at: None,
                 payment_status: None,
                 round: None,
+                pickup_status: None,
             }
         }))
     }

@@ -25,8 +25,8 @@ use shared::lifecycle::{
     PickupStatus, SaleKind,
 };
 use shared::store::{
-    AttributeValue, Collection, Condition, Index, Query, Read, StoreError, Transaction, Update,
-    n, s,
+    AttributeValue, Collection, Condition, Index, Query, Read, StoreError, Transaction, Update, n,
+    s,
 };
 
 use super::phase;
@@ -120,7 +120,11 @@ impl InvoiceView {
             display_name,
             lines,
             subtotal: sum(invoice.subtotal, currency)?,
-            buyer_premium_percent: auction.settings.buyer_premium_percent.normalize().to_string(),
+            buyer_premium_percent: auction
+                .settings
+                .buyer_premium_percent
+                .normalize()
+                .to_string(),
             buyer_premium: sum(invoice.premium, currency)?,
             total: sum(invoice.total, currency)?,
             amount_paid: sum(invoice.amount_paid, currency)?,
@@ -142,7 +146,10 @@ fn line_view(line: &InvoiceLine, currency: Currency) -> Result<InvoiceLineView, 
         amount: shown(line.amount, currency)?,
         buyer_premium: shown(line.premium, currency)?,
         total: sum(line.total(), currency)?,
-        fair_market_value: line.fair_market_value.map(|v| shown(v, currency)).transpose()?,
+        fair_market_value: line
+            .fair_market_value
+            .map(|v| shown(v, currency))
+            .transpose()?,
         deductible: line.deductible.map(|v| shown(v, currency)).transpose()?,
         payment_status: line.payment_status,
         pickup_status: line.pickup_status,
@@ -181,11 +188,7 @@ pub(crate) async fn read_invoice(
     bidder: UserId,
 ) -> Result<Option<(TotalsRecord, Invoice, Vec<ItemRecord>)>, StoreError> {
     let key = TotalsRecord::key(auction.id, bidder);
-    let Some(totals) = state
-        .store
-        .get::<TotalsRecord>(&key, Read::Strong)
-        .await?
-    else {
+    let Some(totals) = state.store.get::<TotalsRecord>(&key, Read::Strong).await? else {
         return Ok(None);
     };
     let items = won_items(state, std::slice::from_ref(&totals), Read::Strong).await?;
@@ -217,8 +220,9 @@ pub(crate) fn ledger_unchanged(before: Money) -> Condition {
         .name("#amountPaid", "amountPaid")
         .value(":before", n(before.amount()));
     match before.is_zero() {
-        true => held.or(Condition::new("attribute_not_exists(#amountPaid)")
-            .name("#amountPaid", "amountPaid")),
+        true => held
+            .or(Condition::new("attribute_not_exists(#amountPaid)")
+                .name("#amountPaid", "amountPaid")),
         false => held,
     }
 }
@@ -460,9 +464,12 @@ pub async fn post_auctions_auction_invoices_bidder_payment(
         if let Some(stored) = idempotency.stored(state, now).await? {
             return Ok(stored);
         }
-        let (totals, invoice, items) = read_invoice(state, &auction, bidder)
-            .await?
-            .ok_or(ApiError::NotFoundSaying("This bidder has no invoice in this auction."))?;
+        let (totals, invoice, items) =
+            read_invoice(state, &auction, bidder)
+                .await?
+                .ok_or(ApiError::NotFoundSaying(
+                    "This bidder has no invoice in this auction.",
+                ))?;
         refuse_payment(&invoice, payment.amount, auction.currency)?;
         let after = Money::from_decimal(invoice.amount_paid + payment.amount.amount())
             .map_err(anyhow::Error::new)?;
@@ -486,7 +493,16 @@ pub async fn post_auctions_auction_invoices_bidder_payment(
         };
         let receipt = receipt_after(&record, &totals, &items, &auction, after, now)?;
         let body = serde_json::to_string(&receipt).map_err(anyhow::Error::new)?;
-        let transaction = payment_transaction(state, &record, &totals, &invoice, &items, after, caller.id(), now)?;
+        let transaction = payment_transaction(
+            state,
+            &record,
+            &totals,
+            &invoice,
+            &items,
+            after,
+            caller.id(),
+            now,
+        )?;
         let transaction = idempotency.record(transaction, StatusCode::CREATED, &body, now)?;
         match state.store.transact(transaction).await {
             Ok(()) => {}
@@ -513,7 +529,10 @@ pub async fn post_auctions_auction_invoices_bidder_payment(
 }
 
 /// The payment's amount in the currency's precision and above 0, and its reference trimmed.
-fn checked_payment(payment: &InvoicePayment, currency: Currency) -> Result<Option<String>, ApiError> {
+fn checked_payment(
+    payment: &InvoicePayment,
+    currency: Currency,
+) -> Result<Option<String>, ApiError> {
     let mut errors = Vec::new();
     if let Err(error) = payment.amount.for_currency(currency) {
         errors.push(FieldError::new("amount", error.to_string()));
@@ -522,7 +541,10 @@ fn checked_payment(payment: &InvoicePayment, currency: Currency) -> Result<Optio
     }
     let reference = payment.reference.as_deref().map(str::trim);
     if let Some(text) = reference {
-        if text.is_empty() || text.chars().count() > MAX_REFERENCE || text.chars().any(char::is_control) {
+        if text.is_empty()
+            || text.chars().count() > MAX_REFERENCE
+            || text.chars().any(char::is_control)
+        {
             errors.push(FieldError::new(
                 "reference",
                 format!("must be 1 to {MAX_REFERENCE} characters, without control characters"),
@@ -651,7 +673,11 @@ fn payment_transaction(
         .create(record)?
         .create(&audit)?;
     for item in items.iter().filter(|item| record.items.contains(&item.id)) {
-        transaction = transaction.update(Collection::Items, &item.id.to_string(), paid_update(item, now))?;
+        transaction = transaction.update(
+            Collection::Items,
+            &item.id.to_string(),
+            paid_update(item, now),
+        )?;
     }
     Ok(transaction)
 }

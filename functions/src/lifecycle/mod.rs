@@ -18,6 +18,8 @@ pub mod open;
 pub mod payment;
 pub mod payments;
 pub mod phase;
+pub mod pickup;
+pub mod reports;
 pub mod sweep;
 pub mod transition;
 

@@ -7,15 +7,15 @@
 use aws_lc_rs::hmac;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use shared::audit::{AuditAction, AuditRecord};
 use shared::bidding::{IdempotencyRecord, TotalsRecord};
 use shared::catalog::ItemRecord;
 use shared::catalog::access::Power;
 use shared::domain::{ItemId, Timestamp, UserId};
-use shared::http::{ApiError, json, parse_json_body};
-use rust_decimal::Decimal;
 use shared::domain::{Money, PaymentId};
+use shared::http::{ApiError, json, parse_json_body};
 use shared::lifecycle::invoice::premium;
 use shared::lifecycle::{
     PaymentDirection, PaymentMethod, PaymentRecord, PaymentStatus, PickupStatus,
@@ -399,7 +399,12 @@ async fn ledger_entry(
         return Ok(None);
     };
     let line = sale.amount.amount()
-        + premium(sale.amount, auction.settings.buyer_premium_percent, auction.currency).amount();
+        + premium(
+            sale.amount,
+            auction.settings.buyer_premium_percent,
+            auction.currency,
+        )
+        .amount();
     let before = totals.amount_paid;
     let paid = status == PaymentStatus::Paid;
     let after = match paid {

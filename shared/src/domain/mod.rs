@@ -6,8 +6,8 @@ mod money;
 mod time;
 
 pub use id::{
-    AuctionId, BidId, Id, IdError, IdKind, ImageId, ItemId, NotificationId, OfferId, PaymentId, SessionId,
-    UserId, kind,
+    AuctionId, BidId, Id, IdError, IdKind, ImageId, ItemId, NotificationId, OfferId, PaymentId,
+    SessionId, UserId, kind,
 };
 pub use money::{Currency, CurrencyAmount, Money, MoneyError};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp, TimestampError};

@@ -85,8 +85,10 @@ impl PaymentRecord {
 /// unit. Worked out per line, so paying the lines one by one and paying the invoice at once
 /// come to the same money.
 pub fn premium(amount: Money, percent: Decimal, currency: Currency) -> Money {
-    let premium = (amount.amount() * percent / Decimal::ONE_HUNDRED)
-        .round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointNearestEven);
+    let premium = (amount.amount() * percent / Decimal::ONE_HUNDRED).round_dp_with_strategy(
+        currency.minor_units(),
+        RoundingStrategy::MidpointNearestEven,
+    );
     Money::from_decimal(premium).unwrap_or(Money::ZERO)
 }
 
@@ -211,7 +213,10 @@ mod tests {
         // 10 % of 0.25 is 0.025: half-way, to the even cent.
         assert_eq!(premium(money("0.25"), ten, usd), money("0.02"));
         assert_eq!(premium(money("0.35"), ten, usd), money("0.04"));
-        assert_eq!(premium(money("120"), Decimal::new(125, 1), usd), money("15"));
+        assert_eq!(
+            premium(money("120"), Decimal::new(125, 1), usd),
+            money("15")
+        );
         let yen = Currency::parse("JPY").unwrap();
         // 5 % of 250 yen is 12.5: to the even yen, 12.
         assert_eq!(premium(money("250"), Decimal::from(5), yen), money("12"));

@@ -15,7 +15,7 @@ pub mod transitions;
 
 pub use bus::{Bus, BusError};
 pub use events::{EVENT_SOURCE, LifecycleEvent};
-pub use invoice::{Invoice, InvoiceLine, PaymentDirection, PaymentMethod, PaymentRecord};
+pub use invoice::{Invoice, InvoiceLine, PaymentDirection, PaymentMethod, PaymentRecord, premium};
 pub use live::LiveWinnerRecord;
 pub use offers::{OfferRecord, OfferStatus};
 pub use sale::{PaymentStatus, PendingOffer, PickupStatus, Sale, SaleKind};

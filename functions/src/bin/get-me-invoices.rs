@@ -1,0 +1,8 @@
+//! Lambda entry point of `GET /me/invoices`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let state = functions::AppState::from_env().await?;
+    shared::http::serve(|request| functions::lifecycle::invoices::get_me_invoices(&state, request))
+        .await
+}
