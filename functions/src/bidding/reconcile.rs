@@ -15,7 +15,9 @@ use shared::catalog::{AuctionRecord, ItemRecord, ItemStatus};
 use shared::domain::{AuctionId, UserId};
 use shared::http::sealed::{open, seal};
 use shared::http::{ApiError, json, page_parameters};
-use shared::lifecycle::{LiveWinnerRecord, OfferRecord, OfferStatus, PaymentStatus, SaleKind};
+use shared::lifecycle::{
+    LiveWinnerRecord, OfferRecord, OfferStatus, PaymentRecord, PaymentStatus, SaleKind,
+};
 use shared::store::{Index, Query, Read, Store, s};
 
 use super::replay::{MAX_REPLAYED_BIDS, item_bids, replay_item, stored_matches};
@@ -278,11 +280,37 @@ async fn replay_lot(
     Ok(())
 }
 
+/// Payments one reconcile adds up: far more than an auction of [`MAX_LOTS`] lots records.
+const MAX_PAYMENTS: usize = 10_000;
+
+/// What each bidder paid in the auction, reversals taken off; `None` past [`MAX_PAYMENTS`].
+async fn paid_in(
+    store: &Store,
+    auction: &AuctionRecord,
+) -> Result<Option<BTreeMap<UserId, Decimal>>, ApiError> {
+    let Some(payments) = store
+        .query_at_most::<PaymentRecord>(
+            Index::PAYMENTS_BY_AUCTION,
+            &auction.id.to_string(),
+            MAX_PAYMENTS,
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut paid = BTreeMap::new();
+    for payment in &payments {
+        *paid.entry(payment.bidder_id).or_default() += payment.signed_amount();
+    }
+    Ok(Some(paid))
+}
+
 /// What the totals must hold, from the lots as they stand: each open lot's leader leads it
 /// (and carries its price), each sold lot's current winner won it (at the sale's amount,
 /// unless it went overdue and waits on an offer); unsold lots are no one's. On the first totals
 /// page every such bidder's totals are read and compared; then each page of stored totals is
-/// checked for bidders who hold nothing but still carry something.
+/// checked for bidders who hold nothing but still carry something, and for an amount paid
+/// that is not the sum of the bidder's payments.
 async fn compare_totals(
     store: &Store,
     auction: &AuctionRecord,
@@ -348,6 +376,22 @@ async fn compare_totals(
         .limit(100)
         .after(inner.as_deref());
     let page = store.query::<TotalsRecord>(query).await?;
+    match paid_in(store, auction).await? {
+        Some(paid_in) => {
+            for totals in &page.items {
+                let payments = paid_in.get(&totals.bidder_id).copied().unwrap_or_default();
+                if totals.amount_paid.amount() != payments {
+                    report.differences.push(format!(
+                        "ledger of bidder number {}: amount paid {}, payments recorded {payments}",
+                        totals.bidder_number, totals.amount_paid
+                    ));
+                }
+            }
+        }
+        None => report.differences.push(format!(
+            "more than {MAX_PAYMENTS} payments: the ledgers were not checked"
+        )),
+    }
     for totals in page
         .items
         .iter()
