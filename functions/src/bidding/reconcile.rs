@@ -300,7 +300,9 @@ async fn paid_in(
     };
     let mut paid = BTreeMap::new();
     for payment in &payments {
-        *paid.entry(payment.bidder_id).or_default() += payment.signed_amount();
+        if let Some(bidder) = payment.bidder_id {
+            *paid.entry(bidder).or_default() += payment.signed_amount();
+        }
     }
     Ok(Some(paid))
 }

@@ -481,8 +481,9 @@ pub async fn post_auctions_auction_invoices_bidder_payment(
         let record = PaymentRecord {
             id: PaymentId::new(),
             auction_id: auction.id,
-            bidder_id: bidder,
-            bidder_number: totals.bidder_number,
+            bidder_id: Some(bidder),
+            bidder_number: Some(totals.bidder_number),
+            payer_name: None,
             amount: payment.amount,
             direction: PaymentDirection::Received,
             method: Some(payment.method),

@@ -371,10 +371,16 @@ async fn record(
     })
 }
 
-/// How a sale's payment status moves its winner's invoice: the payment (or reversal) of the
-/// line, and the ledger before and after. `None` for a winner entered by name (no invoice).
+/// How a sale's payment status is written down: the payment (or reversal) of the line, and
+/// for a winner with an invoice, their ledger before and after.
 struct LedgerEntry {
     payment: PaymentRecord,
+    /// `None` for a winner entered by name: no account, no invoice.
+    ledger: Option<Ledger>,
+}
+
+/// A winner's `amountPaid` moved by one line.
+struct Ledger {
     before: Money,
     after: Money,
     /// Every item on the invoice is paid afterwards.
@@ -389,15 +395,12 @@ async fn ledger_entry(
     event: Option<&str>,
     now: Timestamp,
 ) -> Result<Option<LedgerEntry>, ApiError> {
-    let Some((sale, winner)) = item.sale.as_ref().and_then(|s| Some((s, s.winner?))) else {
+    let Some(sale) = item.sale.as_ref() else {
         return Ok(None);
     };
     let auction = find_auction(state, item.auction_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let Some((totals, invoice, _)) = read_invoice(state, &auction, winner).await? else {
-        return Ok(None);
-    };
     let line = sale.amount.amount()
         + premium(
             sale.amount,
@@ -405,21 +408,41 @@ async fn ledger_entry(
             auction.currency,
         )
         .amount();
-    let before = totals.amount_paid;
     let paid = status == PaymentStatus::Paid;
-    let after = match paid {
-        true => before.amount() + line,
-        false => (before.amount() - line).max(Decimal::ZERO),
+    let invoice = match sale.winner {
+        Some(winner) => match read_invoice(state, &auction, winner).await? {
+            Some(found) => Some(found),
+            None => return Ok(None),
+        },
+        None => None,
     };
-    let after = Money::from_decimal(after).map_err(anyhow::Error::new)?;
-    let others_paid = invoice
-        .lines
-        .iter()
-        .filter(|l| l.item_id != item.id)
-        .all(|l| l.payment_status == PaymentStatus::Paid);
-    let (amount, direction) = match paid {
-        true => (line, PaymentDirection::Received),
-        false => (before.amount() - after.amount(), PaymentDirection::Reversed),
+    let ledger = invoice
+        .as_ref()
+        .map(|(totals, invoice, _)| {
+            let before = totals.amount_paid;
+            let after = match paid {
+                true => before.amount() + line,
+                false => (before.amount() - line).max(Decimal::ZERO),
+            };
+            let others_paid = invoice
+                .lines
+                .iter()
+                .filter(|l| l.item_id != item.id)
+                .all(|l| l.payment_status == PaymentStatus::Paid);
+            Ok::<_, ApiError>(Ledger {
+                before,
+                after: Money::from_decimal(after).map_err(anyhow::Error::new)?,
+                all_paid: paid && others_paid,
+            })
+        })
+        .transpose()?;
+    let (amount, direction) = match (paid, &ledger) {
+        (true, _) => (line, PaymentDirection::Received),
+        (false, Some(l)) => (
+            l.before.amount() - l.after.amount(),
+            PaymentDirection::Reversed,
+        ),
+        (false, None) => (line, PaymentDirection::Reversed),
     };
     let method = match payer {
         Payer::Manager(_, method) => method,
@@ -429,8 +452,9 @@ async fn ledger_entry(
         payment: PaymentRecord {
             id: PaymentId::new(),
             auction_id: item.auction_id,
-            bidder_id: winner,
-            bidder_number: totals.bidder_number,
+            bidder_id: sale.winner,
+            bidder_number: invoice.as_ref().map(|(totals, ..)| totals.bidder_number),
+            payer_name: sale.manual_name.clone(),
             amount: Money::from_decimal(amount).map_err(anyhow::Error::new)?,
             direction,
             method: method.filter(|_| paid),
@@ -439,9 +463,7 @@ async fn ledger_entry(
             recorded_by: payer.actor(),
             recorded_at: now,
         },
-        before,
-        after,
-        all_paid: paid && others_paid,
+        ledger,
     }))
 }
 
@@ -525,7 +547,7 @@ fn payment_writes(
     }
     if let Some(winner) = sale.winner {
         let key = TotalsRecord::key(item.auction_id, winner);
-        match (late, ledger) {
+        match (late, ledger.and_then(|entry| entry.ledger.as_ref())) {
             (true, Some(ledger)) => {
                 transaction = transaction.update(
                     Collection::Totals,
@@ -550,8 +572,8 @@ fn payment_writes(
             (false, None) => {}
         }
     }
-    if let Some(ledger) = ledger {
-        transaction = transaction.create(&ledger.payment)?;
+    if let Some(entry) = ledger {
+        transaction = transaction.create(&entry.payment)?;
     }
     let mut audit = AuditRecord::new(AuditAction::PaymentStatusChanged, payer.actor(), now)
         .target(item.id)
@@ -565,8 +587,8 @@ fn payment_writes(
                 Payer::Provider => "provider",
             },
         );
-    if let Some(ledger) = ledger {
-        audit = audit.detail("amount", ledger.payment.amount.to_string());
+    if let Some(entry) = ledger {
+        audit = audit.detail("amount", entry.payment.amount.to_string());
     }
     audit.auction_id = Some(item.auction_id);
     Ok(transaction
@@ -579,7 +601,7 @@ fn payment_writes(
 fn rejoined_with_ledger(
     item: &ItemRecord,
     amount: Decimal,
-    ledger: &LedgerEntry,
+    ledger: &Ledger,
     now: Timestamp,
 ) -> Update {
     Update::new(

@@ -84,6 +84,7 @@ impl Report {
             Report::Payments => &[
                 "recordedAt",
                 "bidderNumber",
+                "payer",
                 "direction",
                 "amount",
                 "method",
@@ -418,6 +419,7 @@ async fn payments_report(
             Ok(vec![
                 json!(payment.recorded_at),
                 json!(payment.bidder_number),
+                json!(payment.payer_name),
                 json!(payment.direction),
                 amount(payment.amount, auction)?,
                 json!(payment.method),

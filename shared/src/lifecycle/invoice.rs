@@ -42,16 +42,20 @@ pub enum PaymentDirection {
     Reversed,
 }
 
-/// One payment towards a bidder's invoice (`payments`, by auction and time): append-only,
-/// like the audit log, so the ledger can be summed again and checked against `amountPaid`.
+/// One payment towards a bidder's invoice, or for a live item won by a guest entered by name
+/// (`payments`, by auction and time): append-only, like the audit log, so each ledger can be
+/// summed again and checked against `amountPaid`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRecord {
     pub id: PaymentId,
     pub auction_id: AuctionId,
-    /// Private: reports name the bidder by number.
-    pub bidder_id: UserId,
-    pub bidder_number: u32,
+    /// Private: reports name the bidder by number. `None` for a guest entered by name.
+    pub bidder_id: Option<UserId>,
+    pub bidder_number: Option<u32>,
+    /// The guest's name, as the clerk entered it with the live winner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_name: Option<String>,
     #[serde(with = "money")]
     pub amount: Money,
     pub direction: PaymentDirection,
