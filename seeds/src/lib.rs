@@ -88,7 +88,8 @@ struct ItemSeed {
     starting_price: Money,
     reserve_price: Option<Money>,
     buy_now_price: Option<Money>,
-    fair_market_value: None,
+    #[serde(default)]
+    fair_market_value: Option<Money>,
     primary_photo: String,
 }
 
@@ -335,6 +336,10 @@ async fn load_auction(
                 .transpose()?,
             buy_now_price: item
                 .buy_now_price
+                .map(|p| p.for_currency(seed.currency))
+                .transpose()?,
+            fair_market_value: item
+                .fair_market_value
                 .map(|p| p.for_currency(seed.currency))
                 .transpose()?,
             primary_photo: Some(item.primary_photo),

@@ -19,32 +19,38 @@ pub fn trials() -> Vec<Trial> {
     ]
 }
 
-/// A private auction of cinos's, published, starting in 2 s for 10 minutes: one silent lot
-/// and two live ones, two bidders who joined with the code, and a clerk.
-struct Event {
-    stack: Stack,
-    artist: User,
-    auction: Auction,
-    bidders: [(User, u64); 2],
-    clerk: User,
+/// A private auction of cinos's, published, starting in 2 s for 10 minutes, two bidders who
+/// joined with the code, and a clerk.
+pub(crate) struct Event {
+    pub(crate) stack: Stack,
+    pub(crate) artist: User,
+    pub(crate) auction: Auction,
+    pub(crate) bidders: [(User, u64); 2],
+    pub(crate) clerk: User,
 }
 
 impl Event {
+    /// One silent lot and two live ones, with the default settings.
     async fn start() -> anyhow::Result<Self> {
-        let stack = stack().await?;
-        let artist = stack.seeded("cinos").await?;
-        let starts = Utc::now() + chrono::Duration::seconds(2);
         let lots: Vec<Value> = ["silent", "live", "live"]
             .iter()
             .enumerate()
             .map(|(lot, kind)| json!({"name": format!("Lot {lot}"), "type": kind, "startingPrice": "10.00"}))
             .collect();
+        Self::with(Value::Null, &lots).await
+    }
+
+    /// The event with these settings (`null`: the defaults) and lots.
+    pub(crate) async fn with(settings: Value, lots: &[Value]) -> anyhow::Result<Self> {
+        let stack = stack().await?;
+        let artist = stack.seeded("cinos").await?;
+        let starts = Utc::now() + chrono::Duration::seconds(2);
         let auction = stack
             .timed_auction(
                 &artist,
                 "private",
-                Value::Null,
-                &lots,
+                settings,
+                lots,
                 (starts, starts + chrono::Duration::minutes(10)),
                 false,
             )
@@ -87,7 +93,7 @@ impl Event {
     }
 
     /// `POST` or `PUT /items/{item}/live-winner` as `user`.
-    async fn enter(
+    pub(crate) async fn enter(
         &self,
         method: &str,
         user: Option<&User>,
@@ -105,7 +111,7 @@ impl Event {
     }
 
     /// `user`'s totals in this auction (`won`, `subtotal`), or `None` if they hold none.
-    async fn totals_of(&self, user: &User) -> anyhow::Result<Option<Value>> {
+    pub(crate) async fn totals_of(&self, user: &User) -> anyhow::Result<Option<Value>> {
         let page = self
             .stack
             .expect(
@@ -122,7 +128,7 @@ impl Event {
     }
 
     /// The entries of `action`, as the audit route filters them (all pages).
-    async fn audited(&self, action: &str) -> anyhow::Result<Vec<Value>> {
+    pub(crate) async fn audited(&self, action: &str) -> anyhow::Result<Vec<Value>> {
         let mut found = Vec::new();
         let mut cursor = String::new();
         loop {
@@ -149,7 +155,7 @@ impl Event {
         }
     }
 
-    async fn assert_reconciled(&self) -> anyhow::Result<()> {
+    pub(crate) async fn assert_reconciled(&self) -> anyhow::Result<()> {
         let report = self
             .stack
             .expect(
@@ -165,7 +171,7 @@ impl Event {
     }
 }
 
-fn refused(answer: &integration_tests::harness::Exchange, status: u16, code: &str) {
+pub(crate) fn refused(answer: &integration_tests::harness::Exchange, status: u16, code: &str) {
     let body: Value = answer.json().unwrap_or_default();
     assert_eq!(
         (answer.status, body["code"].as_str().unwrap_or_default()),

@@ -7,6 +7,7 @@ mod administration;
 mod bidding;
 mod bounds;
 mod catalog;
+mod checkout;
 mod deployment;
 mod documents;
 mod event;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         realtime::trials(),
         lifecycle::trials(),
         event::trials(),
+        checkout::trials(),
         local_stack::trials(),
     ]
     .into_iter()
