@@ -16,8 +16,9 @@ use shared::bidding::TotalsRecord;
 use shared::catalog::access::Power;
 use shared::catalog::{AuctionRecord, ItemRecord, MembershipRecord};
 use shared::domain::{Money, UserId};
+use shared::http::sealed::{open_cursor, seal_cursor};
 use shared::http::{
-    ApiError, FieldError, check_cursor, path_parameter, query_parameter, refused_query,
+    ApiError, FieldError, check_cursor, collect, path_parameter, query_parameter, refused_query,
 };
 use shared::identity::UserRecord;
 use shared::lifecycle::{Invoice, PaymentRecord, premium};
@@ -177,11 +178,17 @@ pub async fn get_auctions_auction_reports_report(
     ))?;
     let mut errors = Vec::new();
     let limit = rows_limit(&request, &mut errors);
-    let cursor = query_parameter(&request, "cursor").map(str::to_string);
+    // Sealed: a bidders page ends on a membership, whose key names the account.
+    let key = state.cursor_key()?;
+    let cursor = collect(
+        open_cursor(key, query_parameter(&request, "cursor")),
+        &mut errors,
+    )?
+    .flatten();
     let query = first_query(report, &auction).after(cursor.as_deref());
     check_cursor(&query, &mut errors);
     refused_query(errors)?;
-    let table = match report {
+    let mut table = match report {
         Report::Items => items_report(state, &auction, query, limit).await?,
         Report::Bidders => bidders_report(state, &auction, query, limit).await?,
         Report::Payments => payments_report(state, &auction, query, limit).await?,
@@ -202,6 +209,7 @@ pub async fn get_auctions_auction_reports_report(
     audit.auction_id = Some(auction.id);
     state.store.put(&audit, None).await?;
     tracing::info!(auction.id = %auction.id, report = report.name(), rows = table.rows.len(), "report exported");
+    table.next_cursor = seal_cursor(key, table.next_cursor)?;
     match format {
         Format::Json => shared::http::json(StatusCode::OK, &json_page(table)),
         Format::Csv => csv_response(&request, &auction, &name, table, limit),
