@@ -293,6 +293,7 @@ async fn load_auction(
         lots_assigned: u32::try_from(seed.items.len())?,
         auction_code: code.as_ref().map(|c| c.as_str().to_string()),
         manual_phase: false,
+        ending_soon_sent_at: None,
         created_at: now,
         updated_at: now,
         version: 1,

@@ -53,6 +53,7 @@ fn auction(name: &str) -> AuctionRecord {
         lots_assigned: 0,
         auction_code: None,
         manual_phase: false,
+        ending_soon_sent_at: None,
         created_at: at("2026-11-21T09:00:00.000Z"),
         updated_at: at("2026-11-21T09:00:00.000Z"),
         version: 1,

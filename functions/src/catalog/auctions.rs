@@ -71,6 +71,7 @@ pub async fn post_auctions(state: &AppState, request: Request) -> Result<Respons
         lots_assigned: 0,
         auction_code: None,
         manual_phase: false,
+        ending_soon_sent_at: None,
         created_at: now,
         updated_at: now,
         version: 1,

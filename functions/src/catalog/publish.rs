@@ -172,14 +172,22 @@ pub async fn post_auctions_auction_publish(
     })
 }
 
-/// Schedules the auction's opening and each lot's close (at most 8 requests in flight). One
-/// that fails is logged: the sweeper runs the step anyway.
+/// Schedules the auction's opening, its "ending soon" reminder (unless it sends none) and
+/// each lot's close (at most 8 requests in flight). One that fails is logged: the sweeper
+/// runs the step anyway.
 async fn arm_schedules(state: &AppState, auction: &AuctionRecord, items: &[ItemRecord]) {
     use futures_util::StreamExt;
     let opening = Transition::AuctionOpen {
         auction_id: auction.id,
     };
     crate::lifecycle::arm(state, &opening, auction.starts_at).await;
+    // Publishing needs the end ahead, and the reminder comes before it: never already late.
+    if let Some(at) = auction.ending_soon_at() {
+        let reminder = Transition::AuctionEndingSoon {
+            auction_id: auction.id,
+        };
+        crate::lifecycle::arm(state, &reminder, at).await;
+    }
     let closes: Vec<(Transition, Timestamp)> = (0u32..)
         .zip(items)
         .map(|(lot, item)| {

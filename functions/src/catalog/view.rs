@@ -38,6 +38,8 @@ pub struct SettingsView {
     pub offer_window_sec: u32,
     pub buyer_premium_percent: String,
     pub increments: Vec<IncrementView>,
+    /// How long before the first lot closes bidders are told it ends soon (0: never).
+    pub ending_soon_sec: u32,
 }
 
 impl SettingsView {
@@ -59,6 +61,7 @@ impl SettingsView {
                     })
                 })
                 .collect::<Result<_, ApiError>>()?,
+            ending_soon_sec: settings.ending_soon_sec,
         })
     }
 }

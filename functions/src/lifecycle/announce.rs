@@ -1,7 +1,7 @@
 //! The consumer of lifecycle events (function `event-lifecycle-fan-out`, fed by the bus's
 //! rule): turns each into the WebSocket events of the auction's watchers (`item_closed`,
-//! `auction_phase_changed`), the concerned bidder's own (`payment_due`,
-//! `second_chance_offer`) and their in-app notifications. Events name records, not people:
+//! `auction_phase_changed`), the concerned bidders' own (`payment_due`,
+//! `second_chance_offer`, `ending_soon`) and their in-app notifications. Events name records, not people:
 //! who is concerned is read here. A notification's id follows from the event, so an event
 //! delivered twice writes one. Its pushes are sent once too: a delivery first claims the
 //! event's id (in `idempotency_keys`, kept a day), and a delivery that finds it claimed writes
@@ -11,13 +11,18 @@
 //! cut off by its timeout leaves the claim, and its retry writes what is missing but pushes
 //! nothing more: a client that missed a push re-reads the auction.
 
+use std::collections::HashSet;
+
+use futures_util::StreamExt;
 use shared::bidding::IdempotencyRecord;
-use shared::catalog::{AuctionRecord, ItemRecord, ItemStatus};
+use shared::catalog::{
+    AuctionRecord, ItemRecord, ItemStatus, MembershipRecord, MembershipRole, MembershipStatus,
+};
 use shared::domain::{AuctionId, Timestamp, UserId};
 use shared::lifecycle::events::EventDetail;
 use shared::lifecycle::{LifecycleEvent, OfferRecord};
 use shared::realtime::{NotificationKind, NotificationRecord, Pusher, ServerEvent};
-use shared::store::{Collection, Read, StoreError};
+use shared::store::{Collection, Index, Query, Read, StoreError, s};
 
 use super::TransitionError;
 use crate::AppState;
@@ -27,6 +32,9 @@ use crate::realtime::fan_out::{Delivery, notify};
 /// How long a delivered event's id is remembered (the bus retries within the hour, a
 /// transition runs again within minutes).
 const CLAIM_SECS: i64 = 24 * 60 * 60;
+
+/// Notifications one event writes at once (an auction's reminder goes to all its bidders).
+const WRITES_IN_FLIGHT: usize = 8;
 
 /// Delivers one event from the bus (its envelope as EventBridge sends it to Lambda).
 #[tracing::instrument(skip_all)]
@@ -95,6 +103,56 @@ async fn tell(
                 status: *to,
             };
             push(delivery, *auction_id, None, &pushed).await?;
+        }
+        LifecycleEvent::AuctionEndingSoon {
+            auction_id,
+            ends_at,
+        } => {
+            let Some(auction) = state
+                .store
+                .get::<AuctionRecord>(&auction_id.to_string(), Read::Strong)
+                .await?
+            else {
+                return Ok(());
+            };
+            let bidders = bidders_of(state, *auction_id).await?;
+            let pushed = ServerEvent::EndingSoon {
+                auction_id: *auction_id,
+                ends_at: *ends_at,
+            };
+            if let Some(delivery) = delivery {
+                delivery
+                    .tell_users(*auction_id, &bidders, &pushed)
+                    .await
+                    .map_err(|error| TransitionError::Unexpected(error.to_string()))?;
+            }
+            // The live page's event goes anyway, as `outbid`'s does; the notification only
+            // where the auction sends this one.
+            if auction.notifications.closing_soon && auction.notifications.in_app_enabled {
+                let message = format!(
+                    "\u{201c}{}\u{201d} ends soon: its first lot closes at {}.",
+                    auction.name,
+                    shown_time(*ends_at, &auction)
+                );
+                let now = state.clock.now();
+                let written: Vec<Result<(), StoreError>> =
+                    futures_util::stream::iter(bidders.iter().copied())
+                        .map(|bidder| {
+                            let record = NotificationRecord::about_auction(
+                                NotificationKind::EndingSoon,
+                                bidder,
+                                *auction_id,
+                                message.clone(),
+                                now,
+                            );
+                            async move { notify(state, &record).await }
+                        })
+                        .buffer_unordered(WRITES_IN_FLIGHT)
+                        .collect()
+                        .await;
+                written.into_iter().collect::<Result<(), _>>()?;
+            }
+            tracing::info!(auction.id = %auction_id, bidders = bidders.len(), "ending soon told");
         }
         LifecycleEvent::ItemClosed {
             auction_id,
@@ -274,6 +332,33 @@ async fn push(
         .await
         .map(|_| ())
         .map_err(|error| TransitionError::Unexpected(error.to_string()))
+}
+
+/// The auction's active bidders: its members with a bidder number (given on joining or on a
+/// first bid, so everyone who bid is one), whose membership stands.
+async fn bidders_of(state: &AppState, auction: AuctionId) -> Result<HashSet<UserId>, StoreError> {
+    let mut bidders = HashSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = Query::index(Index::MEMBERSHIPS_BY_NUMBER, s(auction.to_string()))
+            .limit(1000)
+            .after(cursor.as_deref());
+        let page = state.store.query::<MembershipRecord>(query).await?;
+        bidders.extend(
+            page.items
+                .into_iter()
+                .filter(|m| {
+                    m.status == MembershipStatus::Active
+                        && m.role == MembershipRole::Bidder
+                        && m.bidder_number.is_some()
+                })
+                .map(|m| m.user_id),
+        );
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(bidders),
+        }
+    }
 }
 
 async fn item_and_auction(

@@ -1,5 +1,5 @@
-//! The auction's life in time (`docs/rules.md`, "Phases", "Closing, payment and second
-//! chance"): the transitions one-time schedules run (function `schedule-transition`), the
+//! The auction's life in time (`docs/rules.md`, "Phases", "Ending soon", "Closing, payment and
+//! second chance"): the transitions one-time schedules run (function `schedule-transition`), the
 //! sweeper that runs whatever a lost schedule missed (`schedule-sweep`), the consumer of the
 //! lifecycle events (`event-lifecycle-fan-out`), and the routes of payments and offers.
 //!
@@ -11,6 +11,7 @@
 
 pub mod announce;
 pub mod close;
+pub mod ending_soon;
 pub mod invoices;
 pub mod live;
 pub mod offers;

@@ -1,8 +1,8 @@
 //! The sweeper (function `schedule-sweep`, every 5 minutes): finds every step whose time has
 //! passed and runs it, so a lost or failed schedule delays nothing by more than the sweep's
-//! period. It reads the state, not the schedules: auctions `ready` past their `startsAt`, and
-//! the lots of auctions `ready`, `open` and `pending` (closes due, reminders and deadlines
-//! passed, offers lapsed).
+//! period. It reads the state, not the schedules: auctions `ready` past their `startsAt`,
+//! auctions whose "ending soon" reminder is due and not sent, and the lots of auctions
+//! `ready`, `open` and `pending` (closes due, reminders and deadlines passed, offers lapsed).
 
 use serde::Serialize;
 use shared::catalog::{AuctionRecord, AuctionStatus, ItemStatus};
@@ -10,7 +10,7 @@ use shared::lifecycle::PaymentStatus;
 use shared::store::{Index, Query, s};
 
 use super::close::close_item;
-use super::{TransitionError, offers, open, payment, phase};
+use super::{TransitionError, ending_soon, offers, open, payment, phase};
 use crate::AppState;
 
 /// What one sweep found and ran.
@@ -19,6 +19,8 @@ use crate::AppState;
 pub struct SweepReport {
     pub auctions: usize,
     pub opened: usize,
+    /// Auctions whose bidders were told they end soon.
+    pub ending_soon: usize,
     pub closed: usize,
     pub reminded: usize,
     pub deadlines: usize,
@@ -54,6 +56,7 @@ pub async fn schedule_sweep(state: &AppState) -> Result<SweepReport, TransitionE
     tracing::info!(
         auctions = report.auctions,
         opened = report.opened,
+        ending_soon = report.ending_soon,
         closed = report.closed,
         reminded = report.reminded,
         deadlines = report.deadlines,
@@ -91,6 +94,14 @@ async fn sweep_auction(state: &AppState, auction: &AuctionRecord, report: &mut S
             return;
         }
     };
+    // Before the closes: a lot this sweep closes would make the reminder too late.
+    if ending_soon::is_due(auction, &items, now) {
+        count(
+            ending_soon::ending_soon(state, auction.id).await,
+            &mut report.ending_soon,
+            &mut report.failed,
+        );
+    }
     for item in items {
         if matches!(item.status, ItemStatus::Upcoming | ItemStatus::Open) {
             if item.terms.is_some() && now >= item.ends_at {

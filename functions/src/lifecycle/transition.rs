@@ -5,7 +5,7 @@
 use shared::lifecycle::Transition;
 
 use super::close::{close_item, longest_wait};
-use super::{TransitionError, offers, open, payment};
+use super::{TransitionError, ending_soon, offers, open, payment};
 use crate::AppState;
 
 #[tracing::instrument(skip_all, fields(transition = transition.label()))]
@@ -16,6 +16,9 @@ pub async fn schedule_transition(
     let started = state.clock.now();
     let outcome = match transition {
         Transition::AuctionOpen { auction_id } => open::open_auction(state, auction_id).await,
+        Transition::AuctionEndingSoon { auction_id } => {
+            ending_soon::ending_soon(state, auction_id).await
+        }
         Transition::ItemClose { item_id } => close_item(state, item_id, longest_wait(state)).await,
         Transition::PaymentReminder { item_id, round } => {
             payment::remind(state, item_id, round).await

@@ -217,6 +217,23 @@ impl<'a> Delivery<'a> {
         Ok(connections.len())
     }
 
+    /// Sends `event` to the connections of `users` that follow the auction.
+    pub(crate) async fn tell_users(
+        &mut self,
+        auction: AuctionId,
+        users: &HashSet<UserId>,
+        event: &ServerEvent,
+    ) -> Result<usize, Undelivered> {
+        let subscribers = self.audience(auction).await?.subscribers.clone();
+        let connections: Vec<&str> = subscribers
+            .iter()
+            .filter(|s| s.user_id.is_some_and(|user| users.contains(&user)))
+            .map(|s| s.connection_id.as_str())
+            .collect();
+        self.post(&connections, event).await?;
+        Ok(connections.len())
+    }
+
     async fn deliver(&mut self, record: &EventRecord) -> Result<(), Undelivered> {
         let Some((old, new)) = item_change(record) else {
             return Ok(());
@@ -464,8 +481,8 @@ async fn still_entitled(
     Ok(kept)
 }
 
-/// Writes an outbid notification once (its id follows from the change), to an account that
-/// still exists: a purged one gets none.
+/// Writes a notification once (its id follows from what it tells), to an account that still
+/// exists: a purged one gets none.
 pub(crate) async fn notify(
     state: &AppState,
     notification: &NotificationRecord,

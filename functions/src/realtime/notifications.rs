@@ -11,7 +11,7 @@ use shared::http::{
     ApiError, FieldError, check_cursor, json, page_parameters_into, path_parameter,
     query_parameter, refused_query,
 };
-use shared::realtime::{NotificationKind, NotificationRecord};
+use shared::realtime::{DeliveryChannel, NotificationKind, NotificationRecord, NotificationStatus};
 use shared::store::{Collection, Condition, Index, Query, Read, StoreError, Update, s};
 
 use crate::AppState;
@@ -30,10 +30,14 @@ pub struct NotificationView {
     #[serde(rename = "type")]
     pub kind: NotificationKind,
     pub auction_id: AuctionId,
-    /// What it is about (`item`), and its id.
+    /// What it is about (`item`, or `auction` for `ending_soon`), and its id.
     pub ref_type: String,
     pub ref_id: String,
     pub message: String,
+    /// How it reaches its user: `inApp` (this list) or `email`.
+    pub delivery_channel: DeliveryChannel,
+    /// `queued`, `sent` or `failed`; in-app ones are `sent` as they are written.
+    pub status: NotificationStatus,
     pub created_at: Timestamp,
     /// `null` while unread.
     pub read_at: Option<Timestamp>,
@@ -48,6 +52,8 @@ impl From<NotificationRecord> for NotificationView {
             ref_type: record.ref_type,
             ref_id: record.ref_id,
             message: record.message,
+            delivery_channel: record.delivery_channel,
+            status: record.status,
             created_at: record.created_at,
             read_at: record.read_at,
         }

@@ -75,6 +75,14 @@ pub struct AuctionSettings {
     pub offer_window_sec: Option<u32>,
     pub buyer_premium_percent: Decimal,
     pub increments: Vec<IncrementStep>,
+    /// How long before the first lot closes its bidders are told it ends soon; 0: never.
+    #[serde(default = "default_ending_soon_sec")]
+    pub ending_soon_sec: u32,
+}
+
+/// Fifteen minutes (also what auctions stored before the setting existed have).
+fn default_ending_soon_sec() -> u32 {
+    900
 }
 
 impl AuctionSettings {
@@ -94,6 +102,7 @@ impl Default for AuctionSettings {
             offer_window_sec: None,
             buyer_premium_percent: Decimal::ZERO,
             increments: default_increments(),
+            ending_soon_sec: default_ending_soon_sec(),
         }
     }
 }
@@ -158,6 +167,9 @@ pub struct AuctionRecord {
     /// Set once someone moved the phase by hand: time no longer moves it.
     #[serde(default)]
     pub manual_phase: bool,
+    /// When its bidders were told it ends soon (set once, by the reminder's conditional write).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ending_soon_sent_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,

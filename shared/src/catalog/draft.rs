@@ -164,6 +164,9 @@ pub struct SecondsWithin<const MIN: u32, const MAX: u32>;
 /// A span of seconds from 0 to an hour (soft close, stagger).
 pub type UpToAnHour = SecondsWithin<0, 3_600>;
 
+/// A span of seconds from 0 to a week (the ending-soon reminder's lead).
+pub type UpToAWeek = SecondsWithin<0, 604_800>;
+
 /// The shortest payment window this process allows (`MIN_PAYMENT_WINDOW_SECONDS`, set once
 /// at cold start from configuration).
 static SHORTEST_PAYMENT_WINDOW: AtomicU32 = AtomicU32::new(600);
@@ -278,6 +281,13 @@ pub struct SettingsInput {
     #[schema(value_type = Option<String>)]
     pub buyer_premium_percent: Option<Decimal>,
     pub increments: Option<Vec<IncrementInput>>,
+    /// How long before the first lot closes bidders are reminded: 0 (no reminder) to 604800;
+    /// default 900.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::checked_option::<UpToAWeek, _>"
+    )]
+    pub ending_soon_sec: Option<u32>,
 }
 
 /// One rung of an increment ladder as sent.
@@ -311,6 +321,7 @@ pub fn settings(
         ),
         (input.stagger_sec, &mut settings.stagger_sec),
         (input.payment_window_sec, &mut settings.payment_window_sec),
+        (input.ending_soon_sec, &mut settings.ending_soon_sec),
     ];
     for (value, target) in given {
         if let Some(value) = value {
@@ -599,6 +610,12 @@ mod tests {
     fn settings_are_bounded() {
         assert_eq!(UpToAnHour::check(3_600), Ok(3_600));
         assert!(UpToAnHour::check(3_601).is_err());
+        assert_eq!(UpToAWeek::check(0), Ok(0));
+        assert_eq!(UpToAWeek::check(604_800), Ok(604_800));
+        assert_eq!(
+            UpToAWeek::check(604_801),
+            Err("must be from 0 to 604800 seconds".to_string())
+        );
         assert!(PaymentWindow::check(60).is_err());
         assert!(PaymentWindow::check(604_801).is_err());
         assert_eq!(PaymentWindow::check(600), Ok(600));

@@ -69,11 +69,70 @@ impl AuctionRecord {
             i64::from(lot_number) * i64::from(self.settings.stagger_sec),
         ))
     }
+
+    /// When its bidders are told it ends soon: `endingSoonSec` before the first lot's
+    /// scheduled close, never before `startsAt`; `None` when the auction sends no reminder.
+    pub fn ending_soon_at(&self) -> Option<Timestamp> {
+        let lead = self.settings.ending_soon_sec;
+        if lead == 0 {
+            return None;
+        }
+        let at = self
+            .lot_closes_at(0)
+            .plus(chrono::TimeDelta::seconds(-i64::from(lead)));
+        Some(at.max(self.starts_at))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::AuctionStatus::*;
+    use crate::catalog::{AuctionRecord, AuctionSettings, EventType};
+    use crate::domain::{AuctionId, Currency, Timestamp, UserId};
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
+    }
+
+    fn auction(starts: &str, ends: &str, ending_soon_sec: u32) -> AuctionRecord {
+        AuctionRecord {
+            id: AuctionId::new(),
+            owner_id: UserId::new(),
+            name: "Harbor".into(),
+            event_type: EventType::Public,
+            description: None,
+            thumbnail: None,
+            status: Ready,
+            starts_at: at(starts),
+            ends_at: at(ends),
+            time_zone: "UTC".into(),
+            currency: Currency::USD,
+            payment_url: None,
+            settings: AuctionSettings {
+                ending_soon_sec,
+                ..AuctionSettings::default()
+            },
+            notifications: Default::default(),
+            item_count: 2,
+            lots_assigned: 2,
+            auction_code: None,
+            manual_phase: false,
+            ending_soon_sent_at: None,
+            created_at: at("2026-12-01T09:00:00Z"),
+            updated_at: at("2026-12-01T09:00:00Z"),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn the_reminder_comes_its_lead_before_the_first_close_but_never_before_the_start() {
+        let long = auction("2026-12-04T09:00:00Z", "2026-12-04T18:00:00Z", 900);
+        assert_eq!(long.ending_soon_at(), Some(at("2026-12-04T17:45:00Z")));
+        let short = auction("2026-12-04T17:50:00Z", "2026-12-04T18:00:00Z", 900);
+        assert_eq!(short.ending_soon_at(), Some(short.starts_at));
+        let off = auction("2026-12-04T09:00:00Z", "2026-12-04T18:00:00Z", 0);
+        assert_eq!(off.ending_soon_at(), None);
+    }
 
     #[test]
     fn phases_move_one_step_forward_only() {

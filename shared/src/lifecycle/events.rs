@@ -25,6 +25,12 @@ pub enum LifecycleEvent {
         from: AuctionStatus,
         to: AuctionStatus,
     },
+    /// The first lot still open closes at `ends_at`, `endingSoonSec` from now (told once per
+    /// auction).
+    AuctionEndingSoon {
+        auction_id: AuctionId,
+        ends_at: Timestamp,
+    },
     /// `sold` (sale `round` 0) or `unsold`: at the close, or once the last second-chance
     /// offer came to nothing.
     ItemClosed {
@@ -78,6 +84,7 @@ impl LifecycleEvent {
     pub fn detail_type(&self) -> &'static str {
         match self {
             LifecycleEvent::AuctionPhaseChanged { .. } => "auction.phase_changed",
+            LifecycleEvent::AuctionEndingSoon { .. } => "auction.ending_soon",
             LifecycleEvent::ItemClosed { .. } => "item.closed",
             LifecycleEvent::PaymentDue { .. } => "payment.due",
             LifecycleEvent::PaymentReminder { .. } => "payment.reminder",
@@ -88,8 +95,9 @@ impl LifecycleEvent {
     }
 
     /// Every `detail-type`, as the template's rule lists them.
-    pub const DETAIL_TYPES: [&'static str; 7] = [
+    pub const DETAIL_TYPES: [&'static str; 8] = [
         "auction.phase_changed",
+        "auction.ending_soon",
         "item.closed",
         "payment.due",
         "payment.reminder",
@@ -104,6 +112,8 @@ impl LifecycleEvent {
             LifecycleEvent::AuctionPhaseChanged { auction_id, to, .. } => {
                 format!("{auction_id}:{}", to.as_str())
             }
+            // Once per auction, whatever close it names.
+            LifecycleEvent::AuctionEndingSoon { auction_id, .. } => auction_id.to_string(),
             // An item closes `sold` or `unsold` once each at most: `unsold` again after its
             // sale passed on to no one.
             LifecycleEvent::ItemClosed {
@@ -123,6 +133,7 @@ impl LifecycleEvent {
     pub fn auction_id(&self) -> AuctionId {
         match self {
             LifecycleEvent::AuctionPhaseChanged { auction_id, .. }
+            | LifecycleEvent::AuctionEndingSoon { auction_id, .. }
             | LifecycleEvent::ItemClosed { auction_id, .. }
             | LifecycleEvent::PaymentDue { auction_id, .. }
             | LifecycleEvent::PaymentReminder { auction_id, .. }
@@ -161,6 +172,28 @@ mod tests {
         assert_eq!(back.event_id, event.event_id());
         assert_eq!(event.event_id(), event.clone().event_id());
         assert!(LifecycleEvent::DETAIL_TYPES.contains(&event.detail_type()));
+    }
+
+    #[test]
+    fn an_auction_ends_soon_once_whatever_close_it_names() {
+        let auction_id = AuctionId::new();
+        let soon = |ends_at: &str| LifecycleEvent::AuctionEndingSoon {
+            auction_id,
+            ends_at: Timestamp::parse(ends_at).unwrap(),
+        };
+        let (first, moved) = (soon("2026-12-04T12:00:00Z"), soon("2026-12-04T12:02:00Z"));
+        assert_eq!(first.event_id(), moved.event_id());
+        assert_eq!(first.detail_type(), "auction.ending_soon");
+        let detail = first.detail();
+        assert!(
+            detail.contains(r#""type":"auction_ending_soon""#),
+            "{detail}"
+        );
+        assert!(
+            detail.contains(r#""endsAt":"2026-12-04T12:00:00"#),
+            "{detail}"
+        );
+        assert!(LifecycleEvent::DETAIL_TYPES.contains(&first.detail_type()));
     }
 
     #[test]

@@ -17,6 +17,8 @@ use crate::domain::{AuctionId, ItemId, OfferId, Timestamp};
 pub enum Transition {
     /// `ready` → `open` at `startsAt`.
     AuctionOpen { auction_id: AuctionId },
+    /// `endingSoonSec` before the first lot closes: its bidders are told, once.
+    AuctionEndingSoon { auction_id: AuctionId },
     /// The lot closes at its effective `endsAt`.
     ItemClose { item_id: ItemId },
     /// Half-way through the payment window of sale `round`.
@@ -34,6 +36,7 @@ impl Transition {
     pub fn schedule_name(&self, at: Timestamp) -> String {
         match self {
             Transition::AuctionOpen { auction_id } => format!("open-{auction_id}"),
+            Transition::AuctionEndingSoon { auction_id } => format!("soon-{auction_id}"),
             Transition::ItemClose { item_id } => format!("close-{item_id}-{}", at.epoch_seconds()),
             Transition::PaymentReminder { item_id, round } => format!("remind-{item_id}-{round}"),
             Transition::PaymentDeadline { item_id, round } => format!("due-{item_id}-{round}"),
@@ -51,6 +54,7 @@ impl Transition {
     pub fn label(&self) -> &'static str {
         match self {
             Transition::AuctionOpen { .. } => "auction_open",
+            Transition::AuctionEndingSoon { .. } => "auction_ending_soon",
             Transition::ItemClose { .. } => "item_close",
             Transition::PaymentReminder { .. } => "payment_reminder",
             Transition::PaymentDeadline { .. } => "payment_deadline",
@@ -76,6 +80,9 @@ mod tests {
         for transition in [
             close,
             Transition::AuctionOpen {
+                auction_id: AuctionId::new(),
+            },
+            Transition::AuctionEndingSoon {
                 auction_id: AuctionId::new(),
             },
             Transition::PaymentReminder {
@@ -105,6 +112,13 @@ mod tests {
         assert_eq!(
             Transition::PaymentDeadline { item_id, round: 1 }.to_json(),
             format!(r#"{{"transition":"payment_deadline","itemId":"{item_id}","round":1}}"#)
+        );
+        let auction_id = AuctionId::new();
+        let soon = Transition::AuctionEndingSoon { auction_id };
+        assert_eq!(soon.schedule_name(at), format!("soon-{auction_id}"));
+        assert_eq!(
+            soon.to_json(),
+            format!(r#"{{"transition":"auction_ending_soon","auctionId":"{auction_id}"}}"#)
         );
     }
 }

@@ -105,6 +105,11 @@ pub enum ServerEvent {
         auction_id: AuctionId,
         status: AuctionStatus,
     },
+    /// To the auction's bidders: its first lot still open closes at `ends_at`.
+    EndingSoon {
+        auction_id: AuctionId,
+        ends_at: Timestamp,
+    },
     /// To the winner: what they owe and by when.
     PaymentDue {
         auction_id: AuctionId,

@@ -12,6 +12,8 @@ pub use connections::{
     CONNECTION_SECS, ConnectionRecord, MAX_SUBSCRIPTIONS, Standing, SubscriptionRecord,
 };
 pub use events::{ErrorCode, ItemSnapshot, ServerEvent};
-pub use notifications::{NotificationKind, NotificationRecord};
+pub use notifications::{
+    DeliveryChannel, NotificationKind, NotificationRecord, NotificationStatus,
+};
 pub use push::{PushError, Pusher};
 pub use tickets::{TICKET_SECS, Ticket, TicketRecord};
