@@ -37,15 +37,15 @@ pub fn trials() -> Vec<Trial> {
 
 /// How long after its time a schedule's work may take to show on a busy test machine (the
 /// emulator fires on the second; moto serves one request at a time).
-const SLACK: Duration = Duration::from_secs(15);
+pub(crate) const SLACK: Duration = Duration::from_secs(15);
 
 /// A lifecycle test's view of the shared stack.
-struct Life {
-    stack: Stack,
-    artist: User,
+pub(crate) struct Life {
+    pub(crate) stack: Stack,
+    pub(crate) artist: User,
 }
 
-async fn life() -> anyhow::Result<Life> {
+pub(crate) async fn life() -> anyhow::Result<Life> {
     let stack = stack().await?;
     let artist = stack.seeded("cinos").await?;
     Ok(Life { stack, artist })
@@ -119,7 +119,7 @@ impl Life {
     }
 
     /// The stored auction and item (what no view shows as such: the written phase and status).
-    async fn stored(
+    pub(crate) async fn stored(
         &self,
         auction: &str,
         item: &str,
@@ -215,7 +215,7 @@ impl Life {
 
     /// Invokes `function` as Lambda's Invoke API does (as a schedule or the sweeper's rate
     /// would); answers the function's result.
-    async fn invoke(&self, function: &str, payload: &Value) -> anyhow::Result<Value> {
+    pub(crate) async fn invoke(&self, function: &str, payload: &Value) -> anyhow::Result<Value> {
         let answer = exchange(
             "POST",
             &format!(
@@ -236,7 +236,7 @@ impl Life {
     }
 
     /// The emulated Scheduler's answer to `method` on the named schedule of this stack.
-    async fn schedule(&self, method: &str, name: &str) -> anyhow::Result<Exchange> {
+    pub(crate) async fn schedule(&self, method: &str, name: &str) -> anyhow::Result<Exchange> {
         let (services, prefix) = tokio::task::spawn_blocking(|| {
             anyhow::Ok((shared_stack_services()?, shared_stack_prefix()?))
         })
@@ -301,7 +301,7 @@ impl Life {
     }
 
     /// A subscribed connection of `user` to `auction`.
-    async fn watching(&self, user: &User, auction: &str) -> anyhow::Result<Socket> {
+    pub(crate) async fn watching(&self, user: &User, auction: &str) -> anyhow::Result<Socket> {
         let mut socket = self.stack.socket_of(user).await?;
         socket.follow(auction).await?;
         Ok(socket)
@@ -339,7 +339,7 @@ async fn frame_about(
 }
 
 /// Waits until `at` has passed.
-async fn until(at: DateTime<Utc>) {
+pub(crate) async fn until(at: DateTime<Utc>) {
     if let Ok(left) = (at - Utc::now()).to_std() {
         tokio::time::sleep(left).await;
     }

@@ -19,6 +19,7 @@ mod messages;
 mod permissions;
 mod platform;
 mod realtime;
+mod reminders;
 mod routes;
 mod seeds;
 mod store;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         bounds::trials(),
         realtime::trials(),
         lifecycle::trials(),
+        reminders::trials(),
         event::trials(),
         checkout::trials(),
         local_stack::trials(),

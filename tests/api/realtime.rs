@@ -427,13 +427,15 @@ const BID_PLACED_FIELDS: [&str; 10] = [
     "sequence",
 ];
 
-const NOTIFICATION_FIELDS: [&str; 8] = [
+const NOTIFICATION_FIELDS: [&str; 10] = [
     "id",
     "type",
     "auctionId",
     "refType",
     "refId",
     "message",
+    "deliveryChannel",
+    "status",
     "createdAt",
     "readAt",
 ];
