@@ -177,15 +177,11 @@ async fn report(
                 assert_eq!(row.keys().count(), columns.len(), "{row:?}");
                 rows.push(row);
             }
+            // Sealed cursors are URL-safe base64: they go in a query string as they are.
             page["nextCursor"].as_str().map(|cursor| {
                 format!(
-                    "/auctions/{}/reports/{name}?limit={limit}&cursor={}",
-                    event.auction.id,
-                    cursor
-                        .replace('%', "%25")
-                        .replace('+', "%2B")
-                        .replace('/', "%2F")
-                        .replace('=', "%3D")
+                    "/auctions/{}/reports/{name}?limit={limit}&cursor={cursor}",
+                    event.auction.id
                 )
             })
         };
