@@ -4,6 +4,7 @@
 pub mod bidding;
 pub mod catalog;
 pub mod identity;
+pub mod images;
 pub mod lifecycle;
 pub mod openapi;
 pub mod platform;
