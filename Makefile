@@ -8,7 +8,7 @@ VENV_STAMP := $(VENV)/.installed-$(shell cat infra/requirements.txt infra/requir
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv dev test fmt-check clippy rust-tests template-lint build deploy lock bench-auth bench bench-dev bench-realtime
+.PHONY: help venv dev test fmt-check clippy rust-tests template-lint build deploy lock bench-auth bench bench-dev bench-realtime bench-images
 
 help:
 	@echo "make dev    - run the local stack (DynamoDB, tables, seeds, every HTTP function behind the emulator)"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench-auth - Argon2id and login latency on this machine"
 	@echo "make bench-dev  - make dev's start-up time and first-call latencies on this machine"
 	@echo "make bench-realtime - WebSocket fan-out: 1,000 subscribers, bid-to-client latency, posts per second"
+	@echo "make bench-images - time and peak memory to make a 12-megapixel JPEG into its variants"
 	@echo "make build  - release build of every function for arm64 (target/lambda/<name>/)"
 	@echo "make deploy - build, then sam deploy (settings in samconfig.toml)"
 
@@ -69,6 +70,10 @@ bench-dev: venv
 
 bench-realtime: venv
 	cargo bench -p integration-tests --bench realtime
+
+# The image function's work on a 12-megapixel JPEG, optimised; it sizes the function's memory.
+bench-images:
+	cargo bench -p integration-tests --bench images
 
 # Release builds cross-compile with zig, installed into the venv only when needed.
 build: venv

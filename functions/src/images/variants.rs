@@ -196,17 +196,20 @@ pub fn widths_for(width: u32) -> Vec<u32> {
     widths
 }
 
-/// The JPEG and WebP of each width, scaled down step by step from the largest.
+/// The JPEG and WebP of each width, scaled down step by step from the largest (each step
+/// from the one before: the original is read once and never copied).
 fn variants_of(image: &DynamicImage) -> Result<Vec<Variant>, Rejection> {
     let mut variants = Vec::new();
-    let mut source = image.clone();
+    let mut scaled: Option<DynamicImage> = None;
     for width in widths_for(image.width()).into_iter().rev() {
-        let height = scaled_height(image.width(), image.height(), width);
+        let source = scaled.as_ref().unwrap_or(image);
         if source.width() != width {
-            source = source.resize_exact(width, height, FilterType::CatmullRom);
+            let height = scaled_height(image.width(), image.height(), width);
+            scaled = Some(source.resize_exact(width, height, FilterType::CatmullRom));
         }
-        variants.push(encoded(&source, Format::Webp)?);
-        variants.push(encoded(&source, Format::Jpeg)?);
+        let source = scaled.as_ref().unwrap_or(image);
+        variants.push(encoded(source, Format::Webp)?);
+        variants.push(encoded(source, Format::Jpeg)?);
     }
     variants.reverse();
     Ok(variants)
