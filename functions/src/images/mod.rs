@@ -1,4 +1,5 @@
-//! Photos of items and auctions: uploaded straight to S3, checked and scaled by the image
-//! function, served from the CDN. [`variants`] turns an upload's bytes into what is served.
+//! Photos of items and auctions: uploaded straight to S3 through a presigned form
+//! ([`upload`]), checked and scaled by the image function ([`variants`]), served from the CDN.
 
+pub mod upload;
 pub mod variants;
