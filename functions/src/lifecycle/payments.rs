@@ -13,12 +13,10 @@ use shared::audit::{AuditAction, AuditRecord};
 use shared::bidding::{IdempotencyRecord, TotalsRecord};
 use shared::catalog::ItemRecord;
 use shared::catalog::access::Power;
-use shared::domain::{ItemId, Timestamp, UserId};
-use shared::domain::{Money, PaymentId};
+use shared::domain::{ItemId, Money, PaymentId, Timestamp, UserId};
 use shared::http::{ApiError, json, parse_json_body};
-use shared::lifecycle::invoice::premium;
 use shared::lifecycle::{
-    PaymentDirection, PaymentMethod, PaymentRecord, PaymentStatus, PickupStatus,
+    PaymentDirection, PaymentMethod, PaymentRecord, PaymentStatus, PickupStatus, premium,
 };
 use shared::store::{
     AttributeValue, Collection, Condition, Read, StoreError, Transaction, Update, n, s,

@@ -97,10 +97,9 @@ pub async fn post_items_item_pickup(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let caller = state.caller(&request).await?;
-    let (item, auction, access) = visible_item(state, &request, Some(&caller)).await?;
+    let (mut item, auction, access) = visible_item(state, &request, Some(&caller)).await?;
     access.require(&auction, Power::RecordPickup)?;
     let input: PickupInput = parse_json_body(&request)?;
-    let mut item = item;
     for _ in 0..8 {
         let Some(sale) = paid_sale(&item) else {
             return Err(ApiError::conflict(
