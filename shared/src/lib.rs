@@ -10,5 +10,6 @@ pub mod http;
 pub mod identity;
 pub mod lifecycle;
 pub mod realtime;
+pub mod sigv4;
 pub mod store;
 pub mod telemetry;

@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use shared::sigv4::{signature, signing_key};
 
 /// The content types an upload may declare (its bytes are checked again once it lands).
 pub const CONTENT_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
@@ -80,9 +80,8 @@ pub fn presign_post(
     });
     let policy = STANDARD.encode(policy.to_string());
     let key = signing_key(&credentials.secret_access_key, &date, upload.region, "s3");
-    let signature = hex(hmac::sign(&key, policy.as_bytes()).as_ref());
+    fields.insert("x-amz-signature".to_string(), signature(&key, &policy));
     fields.insert("policy".to_string(), policy);
-    fields.insert("x-amz-signature".to_string(), signature);
     PresignedPost {
         url: upload.url.to_string(),
         fields,
@@ -90,46 +89,9 @@ pub fn presign_post(
     }
 }
 
-/// SigV4's signing key: the secret, HMAC'd with the date, the region, the service and
-/// `aws4_request` in turn.
-fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> hmac::Key {
-    let mut key = format!("AWS4{secret}").into_bytes();
-    for part in [date, region, service, "aws4_request"] {
-        let step = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), part.as_bytes());
-        key = step.as_ref().to_vec();
-    }
-    hmac::Key::new(hmac::HMAC_SHA256, &key)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// AWS's published example of deriving a signing key.
-    #[test]
-    fn the_signing_key_is_derived_as_aws_publishes_it() {
-        let key = signing_key(
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            "20120215",
-            "us-east-1",
-            "iam",
-        );
-        // A key's bytes are not exposed: sign with it, and with the published key's bytes.
-        let published = "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d";
-        let bytes: Vec<u8> = (0..published.len())
-            .step_by(2)
-            .filter_map(|i| u8::from_str_radix(&published[i..i + 2], 16).ok())
-            .collect();
-        let expected = hmac::Key::new(hmac::HMAC_SHA256, &bytes);
-        assert_eq!(
-            hmac::sign(&key, b"policy").as_ref(),
-            hmac::sign(&expected, b"policy").as_ref()
-        );
-    }
 
     #[test]
     fn the_policy_pins_the_key_the_type_and_the_size_and_is_what_is_signed() {
@@ -177,7 +139,7 @@ mod tests {
         let key = signing_key("secret", "20261204", "eu-west-1", "s3");
         assert_eq!(
             post.fields["x-amz-signature"],
-            hex(hmac::sign(&key, post.fields["policy"].as_bytes()).as_ref())
+            signature(&key, &post.fields["policy"])
         );
     }
 }

@@ -8,6 +8,7 @@ pub mod http_api;
 pub mod lambda;
 pub mod reload;
 pub mod routes;
+pub mod s3_post;
 pub mod scheduler;
 pub mod services;
 pub mod streams;
