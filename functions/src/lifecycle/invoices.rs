@@ -4,6 +4,8 @@
 //! desk. An invoice is worked out from the bidder's totals and the sales of what they won; the
 //! only money stored is each payment and the running `amountPaid`, moved in one transaction.
 
+use std::collections::HashMap;
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use rust_decimal::Decimal;
@@ -357,18 +359,32 @@ pub async fn get_auctions_auction_invoices(
     )
 }
 
-/// The display names of these accounts (the purged ones are left out).
-pub(crate) async fn display_names(
+/// The accounts of `users` (the purged ones are left out).
+pub(crate) async fn accounts(
     state: &AppState,
     users: impl Iterator<Item = UserId>,
-) -> Result<std::collections::HashMap<UserId, String>, StoreError> {
-    let keys: Vec<String> = users.map(|id| id.to_string()).collect();
+) -> Result<HashMap<UserId, UserRecord>, StoreError> {
+    let mut keys: Vec<String> = users.map(|id| id.to_string()).collect();
+    keys.sort();
+    keys.dedup();
     Ok(state
         .store
         .get_many::<UserRecord>(&keys, Read::Eventual)
         .await?
         .into_iter()
-        .map(|user| (user.id, user.display_name))
+        .map(|user| (user.id, user))
+        .collect())
+}
+
+/// The display names of these accounts (the purged ones are left out).
+pub(crate) async fn display_names(
+    state: &AppState,
+    users: impl Iterator<Item = UserId>,
+) -> Result<HashMap<UserId, String>, StoreError> {
+    Ok(accounts(state, users)
+        .await?
+        .into_iter()
+        .map(|(id, user)| (id, user.display_name))
         .collect())
 }
 

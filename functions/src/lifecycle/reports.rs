@@ -20,11 +20,10 @@ use shared::http::sealed::{open_cursor, seal_cursor};
 use shared::http::{
     ApiError, FieldError, check_cursor, collect, path_parameter, query_parameter, refused_query,
 };
-use shared::identity::UserRecord;
 use shared::lifecycle::{Invoice, PaymentRecord, premium};
 use shared::store::{Index, Query, Read, Record, StoreError, s};
 
-use super::invoices::{sum, won_items};
+use super::invoices::{accounts, sum, won_items};
 use crate::AppState;
 use crate::catalog::auctions::visible_auction;
 use crate::catalog::view::shown;
@@ -262,23 +261,6 @@ async fn records<R: Record>(
             next => return Ok((records, next)),
         }
     }
-}
-
-/// The accounts of `users` (the purged ones are left out).
-async fn accounts(
-    state: &AppState,
-    users: impl Iterator<Item = UserId>,
-) -> Result<HashMap<UserId, UserRecord>, StoreError> {
-    let mut keys: Vec<String> = users.map(|id| id.to_string()).collect();
-    keys.sort();
-    keys.dedup();
-    Ok(state
-        .store
-        .get_many::<UserRecord>(&keys, Read::Eventual)
-        .await?
-        .into_iter()
-        .map(|user| (user.id, user))
-        .collect())
 }
 
 /// An amount as clients see it, as a cell.
